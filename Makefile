@@ -1,0 +1,39 @@
+# Two commands for a new machine: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck pytest lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/bhyt demo
+
+test: setup lint typecheck pytest
+
+lint: setup
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
+
+typecheck: setup
+	$(BIN)/mypy src
+
+pytest: setup
+	$(BIN)/pytest -q
+
+# Re-resolve the pinned versions: a clean venv with the newest allowed releases, then freeze.
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet -e '.[dev]'
+	.lockenv/bin/pip freeze --exclude-editable > constraints.txt
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

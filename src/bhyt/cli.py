@@ -1,0 +1,32 @@
+"""The ``bhyt`` command: assembles each domain's commands. Holds no business rules."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from bhyt import __version__, demo
+from bhyt.policy import commands as policy_commands
+
+app = typer.Typer(
+    help="BHYT: a national social health insurance scheme, end to end.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(policy_commands.app, name="policy", help="Policy parameters and payment rules as code.")
+
+
+@app.command("demo")
+def demo_cmd() -> None:
+    """Run the main job on embedded defaults and print what it found."""
+    demo.run(Console())
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,205 @@
+"""``bhyt demo``: the main job on embedded defaults.
+
+At this stage it prices a handful of example visits and households with the policy core, each
+chosen to show one rule at work; later stages extend it into the full pipeline (synthetic
+province → intake → assessment → fraud).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from bhyt.policy.benefit import FacilityLevel, Visit
+from bhyt.policy.card import parse_card
+from bhyt.policy.contribution import contribution, household_contributions
+from bhyt.policy.display import amount, percent
+from bhyt.policy.params import ParameterSet, default_parameters
+from bhyt.policy.split import Line, price_visit
+
+D = Decimal
+
+
+@dataclass(frozen=True)
+class Example:
+    title: str
+    card: str
+    visit_type: str
+    route: str
+    level: FacilityLevel
+    on: date
+    lines: tuple[Line, ...]
+
+
+CONSULT = Line("13", D(1), D(45_000), label="consultation")
+EXAMPLES = (
+    Example(
+        "Outpatient at the registered facility",
+        "DN4797912345678",
+        "01",
+        "1.1",
+        FacilityLevel.BASIC,
+        date(2026, 8, 3),
+        (CONSULT, Line("4", D(30), D(12_500), label="drug"), Line("1", D(1), D(95_000), label="blood test")),
+    ),
+    Example(
+        "Same card, a small visit (< 15% of 2,530,000)",
+        "DN4797912345678",
+        "01",
+        "1.1",
+        FacilityLevel.BASIC,
+        date(2026, 8, 3),
+        (CONSULT, Line("4", D(20), D(9_000), label="drug")),
+    ),
+    Example(
+        "Pensioner self-referred, inpatient at a former central hospital",
+        "HT3010112345678",
+        "03",
+        "3.1",
+        FacilityLevel.SPECIALISED,
+        date(2026, 8, 10),
+        (
+            Line("15", D(6), D(320_000), label="bed days"),
+            Line("8", D(1), D(9_800_000), label="surgery"),
+            Line("10", D(2), D(1_450_000), supply_package="G1", label="supplies"),
+        ),
+    ),
+    Example(
+        "Self-referred outpatient, former provincial hospital, 30 June 2026",
+        "GD4380112345678",
+        "01",
+        "1.18",
+        FacilityLevel.SPECIALISED,
+        date(2026, 6, 30),
+        (CONSULT, Line("2", D(1), D(520_000), label="CT scan")),
+    ),
+    Example(
+        "The same visit on 1 July 2026 (50% step)",
+        "GD4380112345678",
+        "01",
+        "1.18",
+        FacilityLevel.SPECIALISED,
+        date(2026, 7, 1),
+        (CONSULT, Line("2", D(1), D(520_000), label="CT scan")),
+    ),
+    Example(
+        "Child under 6: no cap on a percentage-paid drug",
+        "TE1010112345678",
+        "01",
+        "1.1",
+        FacilityLevel.BASIC,
+        date(2026, 8, 3),
+        (CONSULT, Line("6", D(10), D(85_000), listed_item_rate=D(50), label="drug 50%")),
+    ),
+    Example(
+        "Adult, same percentage-paid drug",
+        "DN4797912345678",
+        "01",
+        "1.1",
+        FacilityLevel.BASIC,
+        date(2026, 8, 3),
+        (CONSULT, Line("6", D(10), D(85_000), listed_item_rate=D(50), label="drug 50%")),
+    ),
+    Example(
+        "Student at a commune health station",
+        "SV4920112345678",
+        "01",
+        "1.2",
+        FacilityLevel.PRIMARY,
+        date(2026, 8, 3),
+        (CONSULT, Line("4", D(40), D(11_000), label="drug")),
+    ),
+    Example(
+        "Soldier, a drug outside the list (PHAM_VI 3)",
+        "QN5970112345678",
+        "01",
+        "1.1",
+        FacilityLevel.BASIC,
+        date(2026, 8, 3),
+        (CONSULT, Line("4", D(5), D(150_000), scope="3", label="off-list drug")),
+    ),
+)
+
+
+def visits_table(params: ParameterSet) -> Table:
+    table = Table(title="Example visits priced by the policy core", show_lines=True)
+    for col in (
+        "visit",
+        "card",
+        "route",
+        "date",
+        "in scope",
+        "MUC_HUONG",
+        "why",
+        "fund pays",
+        "patient pays",
+    ):
+        table.add_column(col, justify="right" if col in ("in scope", "fund pays", "patient pays") else "left")
+    for ex in track(EXAMPLES, description="pricing visits", transient=True):
+        card = parse_card(ex.card, params, ex.on)
+        assert card.benefit_digit is not None
+        visit = Visit(card.benefit_digit, ex.visit_type, ex.route, ex.level, ex.on, D(0))
+        priced = price_visit(params, visit, ex.lines)
+        t = priced.totals
+        why = ", ".join(priced.rate.reasons) or f"level {percent(priced.rate.level_rate)}"
+        if priced.rate.route_rate != 100:
+            why += f" × route {percent(priced.rate.route_rate)}"
+        table.add_row(
+            ex.title,
+            ex.card[:3],
+            ex.route,
+            ex.on.isoformat(),
+            amount(t.insured),
+            percent(priced.rate.rate),
+            why,
+            amount(t.fund),
+            amount(t.outside + t.copay),
+        )
+    return table
+
+
+def contributions_table(params: ParameterSet) -> Table:
+    start, months = date(2026, 1, 1), 12
+    table = Table(title="Contributions for 2026 (base salary 2,340,000 to June, 2,530,000 from July)")
+    for col in ("participant", "total", "employer", "person", "state", "social insurance"):
+        table.add_column(col, justify="right" if col != "participant" else "left")
+    family = household_contributions(params, groups=["GD"] * 5 + ["TE"], start=start, months=months)
+    rows = [(f"household member {i + 1} (GD)", c) for i, c in enumerate(family[:5])]
+    rows.append(("household child under 6 (TE, state pays)", family[5]))
+    rows += [
+        (
+            "employee, salary 12,000,000 (DN)",
+            contribution(params, group="DN", start=start, months=months, income=12_000_000),
+        ),
+        (
+            "pensioner, pension 6,500,000 (HT)",
+            contribution(params, group="HT", start=start, months=months, income=6_500_000),
+        ),
+        ("university student (SV)", contribution(params, group="SV", start=start, months=months)),
+        ("near-poor (CN)", contribution(params, group="CN", start=start, months=months)),
+    ]
+    for label, c in rows:
+        table.add_row(
+            label,
+            amount(c.total),
+            amount(c.employer),
+            amount(c.person),
+            amount(c.state),
+            amount(c.social_insurance),
+        )
+    return table
+
+
+def run(console: Console) -> None:
+    params = default_parameters()
+    console.print(visits_table(params))
+    console.print(contributions_table(params))
+    console.print(
+        "Try [bold]bhyt policy explain --help[/bold] to price your own visit step by step, and "
+        "[bold]bhyt policy show --date 2026-07-01[/bold] for every rule in force."
+    )

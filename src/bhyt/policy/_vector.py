@@ -1,0 +1,78 @@
+"""Helpers shared by the vectorised forms of the policy functions.
+
+A vectorised function receives one date per row. Parameters change on a handful of dates, so rows
+are grouped into epochs between consecutive change dates and each epoch reads one snapshot of the
+parameters, exactly as the scalar form would for any of its dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bhyt.policy.params import ParameterSet
+
+Days = npt.NDArray[np.datetime64]
+Index = npt.NDArray[np.intp]
+
+# Exact money columns: wide enough that quantity × price × rates never overflows before rounding.
+QUANTITY = pa.decimal256(20, 3)
+PRICE = pa.decimal256(25, 3)
+MONEY = pa.decimal256(30, 2)
+RATE = pa.decimal256(9, 6)  # a percentage divided by 100
+
+
+def as_days(dates: object, n: int) -> Days:
+    """Dates as numpy ``datetime64[D]``: an array-like of dates, or one date for all ``n`` rows."""
+    if isinstance(dates, date):
+        return np.full(n, np.datetime64(dates, "D"))
+    if isinstance(dates, pa.ChunkedArray | pa.Array):
+        dates = dates.to_numpy(zero_copy_only=False)
+    out = np.asarray(dates, dtype="datetime64[D]")
+    if out.shape != (n,):
+        raise ValueError(f"expected {n} dates, got shape {out.shape}")
+    return out
+
+
+def by_epoch(params: ParameterSet, names: Iterable[str], days: Days) -> Iterator[tuple[date, Index]]:
+    """(a date of the epoch, the row indices in it) for every epoch that has rows."""
+    edges = np.array(params.change_dates(names), dtype="datetime64[D]")
+    epoch = np.searchsorted(edges, days, side="right")
+    order = np.argsort(epoch, kind="stable")
+    bounds = np.flatnonzero(np.diff(epoch[order])) + 1
+    for rows in np.split(order, bounds):
+        if rows.size:
+            yield days[rows[0]].astype(date), rows
+
+
+def strings(values: object) -> pa.Array:
+    """A string Arrow array from a list, numpy array or Arrow array (chunked arrays are combined)."""
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values, pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.string())
+
+
+def decimals(values: object, type_: pa.DataType) -> pa.Array:
+    """An exact decimal Arrow array of ``type_`` from Decimals, ints or an Arrow array."""
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_floating(arr.type):
+        raise TypeError("money and rates must be exact (Decimal or integer), not float")
+    return pc.cast(arr, type_)
+
+
+def rate_column(percents: Iterable[Decimal | None]) -> pa.Array:
+    """Percentages as exact fractions (47.5 -> 0.475) in the RATE type."""
+    return pa.array([None if p is None else p / 100 for p in percents], RATE)
+
+
+def to_decimal_list(arr: pa.Array) -> list[Decimal]:
+    return [Decimal(v) if v is not None else Decimal(0) for v in arr.to_pylist()]
