@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from bhyt import __version__, demo
+from bhyt.console import console
 from bhyt.policy import commands as policy_commands
 
 app = typer.Typer(
@@ -19,7 +19,7 @@ app.add_typer(policy_commands.app, name="policy", help="Policy parameters and pa
 @app.command("demo")
 def demo_cmd() -> None:
     """Run the main job on embedded defaults and print what it found."""
-    demo.run(Console())
+    demo.run(console())
 
 
 @app.command()

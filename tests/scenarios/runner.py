@@ -18,13 +18,21 @@ from decimal import Decimal
 from typing import Any
 
 from bhyt.errors import BhytError
-from bhyt.policy.benefit import FacilityLevel, Visit, benefit_rate
+from bhyt.policy.benefit import (
+    FacilityLevel,
+    Visit,
+    benefit_rate,
+    copay_exemption_applies,
+    copay_exemption_threshold,
+    five_year_date,
+    small_visit_threshold,
+)
 from bhyt.policy.card import check_card
 from bhyt.policy.citizen_id import check_citizen_id
 from bhyt.policy.contribution import contribution
 from bhyt.policy.display import format_value
 from bhyt.policy.params import Entry, Kind, ParameterSet, Value
-from bhyt.policy.split import Line, price_visit, split_line
+from bhyt.policy.split import Line, price_visit, split_line, supply_package_ceiling
 
 
 class RecordingParameters(ParameterSet):
@@ -161,6 +169,24 @@ def run_citizen_id(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_thresholds(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
+    at = _day(i["date"])
+    return {
+        "small_visit": small_visit_threshold(p, at),
+        "copay_exemption": copay_exemption_threshold(p, at),
+        "supply_ceiling": supply_package_ceiling(p, _visit({"route": "1.1", **i})),
+    }
+
+
+def run_exemption(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
+    at = _day(i["date"])
+    five = _day(i["five_year_date"]) if "five_year_date" in i else five_year_date(p, _day(i["since"]), at)
+    return {
+        "five_year_date": five.isoformat(),
+        "applies": copay_exemption_applies(p, at, five, _d(i["copay"])),
+    }
+
+
 def run_parameter(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
     e = p.entry(str(i["name"]), _day(i["date"]))
     return {"value": format_value(e.value), "status": e.status.value}
@@ -174,6 +200,8 @@ RUNNERS: dict[str, Callable[[ParameterSet, dict[str, Any]], dict[str, Any]]] = {
     "card": run_card,
     "citizen_id": run_citizen_id,
     "parameter": run_parameter,
+    "thresholds": run_thresholds,
+    "exemption": run_exemption,
 }
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from bhyt.console import console
 from bhyt.errors import BhytError, PolicyInputError
 from bhyt.policy.benefit import FacilityLevel, Visit
 from bhyt.policy.card import check_card
@@ -22,7 +22,6 @@ from bhyt.policy.params import Entry, ParameterSet, default_parameters
 from bhyt.policy.split import Line, price_visit
 
 app = typer.Typer(help="Policy parameters and payment rules as code.", no_args_is_help=True)
-out = Console()
 
 
 def _date(text: str) -> date:
@@ -60,7 +59,7 @@ def _params(overrides: list[str] | None = None) -> ParameterSet:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {exc}")
+    console(stderr=True).print(f"[red]error:[/red] {exc}")
     return typer.Exit(2)
 
 
@@ -70,6 +69,7 @@ def show(
     name: Annotated[str | None, typer.Option(help="Only parameters whose name starts with this.")] = None,
 ) -> None:
     """Every parameter in force on a date: value, unit, status and legal source."""
+    out = console()
     when, params = _date(at), default_parameters()
     rows = [
         (p.name, describe(params, p, when), p.unit, e.status.value, e.start.isoformat(), e.reference)
@@ -92,6 +92,7 @@ def show(
 @app.command()
 def diff(date1: str, date2: str) -> None:
     """What changed between two dates: values, and sources or evidence status."""
+    out = console()
     d1, d2, params = _date(date1), _date(date2), default_parameters()
     table = Table(title=f"Changes from {d1} to {d2}", show_lines=True)
     for col in ("parameter", f"on {d1}", f"on {d2}", "source on the later date"):
@@ -159,6 +160,7 @@ def explain(
     override: Annotated[list[str] | None, typer.Option(help="What-if: NAME=VALUE, repeatable.")] = None,
 ) -> None:
     """Price one visit and print every step with the parameter and legal source it used."""
+    out = console()
     when, params = _date(at), _params(override)
     try:
         checked = check_card(card, params, when)
@@ -209,6 +211,7 @@ def check_card_cmd(
     registered: Annotated[str | None, typer.Option(help="Registered facility MA_DKBD.")] = None,
 ) -> None:
     """Check a card number's format as at a date (the portal's result code is shown)."""
+    out = console()
     c = check_card(number, default_parameters(), _date(at), registered)
     if not c.valid:
         out.print(f"[red]{c.portal_code}[/red] {c.message}")
@@ -223,6 +226,7 @@ def check_card_cmd(
 @app.command("check-id")
 def check_id_cmd(number: str, at: DateOpt) -> None:
     """Check a 12-digit citizen ID's structure."""
+    out = console()
     c = check_citizen_id(number, default_parameters(), _date(at))
     if c.error is not None:
         out.print(f"[red]invalid[/red] {number!r}: {CITIZEN_ID_ERRORS[c.error]}")
@@ -240,6 +244,7 @@ def contribution_cmd(
     subsidy_key: Annotated[str | None, typer.Option(help="Qualified subsidy key, e.g. CN.30a.")] = None,
 ) -> None:
     """A person's contribution for a period, by payer."""
+    out = console()
     params, first = default_parameters(), _date(start)
     try:
         c = contribution(
