@@ -58,7 +58,7 @@ def _params(overrides: list[str] | None = None) -> ParameterSet:
     return params
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: Exception | str) -> typer.Exit:
     console(stderr=True).print(f"[red]error:[/red] {exc}")
     return typer.Exit(2)
 
@@ -202,6 +202,30 @@ def explain(
             spec, amount(a.total), amount(a.insured), amount(a.outside), amount(a.copay), amount(a.fund)
         )
     out.print(lines)
+
+
+@app.command()
+def publish(
+    db: Annotated[
+        str, typer.Option(help="Database URL (sqlite:///bhyt.db, postgresql+psycopg://…).")
+    ] = "sqlite:///bhyt.db",
+) -> None:
+    """Publish every parameter's history to the database, for SQL reports and engines."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bhyt.db import connect
+    from bhyt.db.policy_store import publish as publish_values
+
+    out = console()
+    try:
+        engine = connect(db)
+        try:
+            count = publish_values(engine, default_parameters())
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as exc:  # a database that cannot be reached or written: say so, no traceback
+        raise _fail(f"cannot publish to {db}: {exc.__class__.__name__}: {exc}") from None
+    out.print(f"published {count} dated values to {db} (table policy_parameter_value)")
 
 
 @app.command("check-card")
