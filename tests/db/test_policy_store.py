@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, inspect, text
@@ -45,7 +44,8 @@ def test_sql_as_at_matches_the_parameter_set(engine: Engine, params: ParameterSe
 def test_thresholds_computed_in_sql(engine: Engine, params: ParameterSet) -> None:
     publish(engine, params)
     query = text(
-        "select r.value_numeric * s.value_numeric / 100 from policy_parameter_value r, policy_parameter_value s"
+        "select r.value_numeric * s.value_numeric / 100"
+        " from policy_parameter_value r, policy_parameter_value s"
         " where r.name = 'general.reference_amount' and s.name = 'benefit.small_visit_threshold'"
         " and :d between r.valid_from and coalesce(r.valid_to, '9999-12-31')"
         " and :d between s.valid_from and coalesce(s.valid_to, '9999-12-31')"
