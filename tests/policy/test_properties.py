@@ -119,6 +119,30 @@ def test_split_rounds_ties_half_up_in_both_forms() -> None:
     assert split_line(**TIES[1]).fund == Decimal("0.01")  # 0.005 rounds up
 
 
+def test_split_beyond_int64_takes_the_decimal_path_with_the_same_result() -> None:
+    # quantity × price × rates overflows int64 here, so the exact decimal256 path is used.
+    big = {
+        "quantity": Decimal("9999999.999"),
+        "unit_price": Decimal("999999999999.999"),
+        "insured_price": Decimal("999999999999.999"),
+        "benefit_rate": Decimal("47.5"),
+        "item_rate": Decimal(50),
+        "service_rate": Decimal(30),
+        "other_sources": Decimal("12345.67"),
+    }
+    small = {
+        **big,
+        "quantity": Decimal(1),
+        "unit_price": Decimal(3),
+        "insured_price": Decimal(2),
+        "other_sources": Decimal("0.25"),
+    }
+    table = split_lines(**{k: pa.array([big[k], small[k]]) for k in big})
+    for i, line in enumerate((big, small)):
+        scalar = split_line(**line)  # type: ignore[arg-type]
+        assert {k: table[k][i].as_py() for k in table.column_names} == scalar.__dict__
+
+
 def test_split_vectorised_refuses_floats() -> None:
     with pytest.raises(TypeError, match="not float"):
         split_lines(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,10 +21,10 @@ Days = npt.NDArray[np.datetime64]
 Index = npt.NDArray[np.intp]
 
 # Exact money columns: wide enough that quantity × price × rates never overflows before rounding.
-QUANTITY = pa.decimal256(20, 3)
-PRICE = pa.decimal256(25, 3)
+QUANTITY = pa.decimal256(16, 3)
+PRICE = pa.decimal256(21, 3)
 MONEY = pa.decimal256(30, 2)
-RATE = pa.decimal256(9, 6)  # a percentage divided by 100
+PERCENT = pa.decimal256(12, 6)
 
 
 def as_days(dates: object, n: int) -> Days:
@@ -66,13 +65,42 @@ def decimals(values: object, type_: pa.DataType) -> pa.Array:
         arr = arr.combine_chunks()
     if pa.types.is_floating(arr.type):
         raise TypeError("money and rates must be exact (Decimal or integer), not float")
+    if pa.types.is_integer(arr.type):  # via a decimal wide enough for any integer, then checked by value
+        arr = pc.cast(arr, pa.decimal256(20, 0))
     return pc.cast(arr, type_)
 
 
-def rate_column(percents: Iterable[Decimal | None]) -> pa.Array:
-    """Percentages as exact fractions (47.5 -> 0.475) in the RATE type."""
-    return pa.array([None if p is None else p / 100 for p in percents], RATE)
+def exact(values: object) -> pa.Array:
+    """Any exact column (Arrow array, numpy integers, list of Decimals or ints) as an Arrow array."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    arr = pa.array(values)
+    if pa.types.is_floating(arr.type):
+        raise TypeError("money and rates must be exact (Decimal or integer), not float")
+    return arr
 
 
-def to_decimal_list(arr: pa.Array) -> list[Decimal]:
-    return [Decimal(v) if v is not None else Decimal(0) for v in arr.to_pylist()]
+def mantissas(values: object) -> tuple[npt.NDArray[np.int64], int] | None:
+    """(int64 mantissas, scale) of an exact column at the smallest scale that keeps every value,
+    or None when a value does not fit in int64 or is null."""
+    arr = exact(values)
+    if arr.null_count:
+        return None
+    if pa.types.is_integer(arr.type):
+        return np.asarray(arr.cast(pa.int64())), 0
+    if not pa.types.is_decimal(arr.type):
+        raise TypeError(f"expected exact numbers, got {arr.type}")
+    scale = arr.type.scale
+    try:
+        arr = pc.cast(arr, pa.decimal128(38, scale))
+    except pa.ArrowInvalid:
+        return None
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset : 2 * (arr.offset + len(arr))]
+    low, high = words[0::2], words[1::2]
+    if not np.array_equal(high, low >> 63):
+        return None
+    while scale > 0 and low.size and not (low % 10).any():
+        low, scale = low // 10, scale - 1
+    return low.copy(), scale

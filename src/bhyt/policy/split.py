@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -129,6 +130,9 @@ def _split_line(
     return LineAmounts(total, insured, other, outside, copay, fund)
 
 
+OUTPUTS = ("total", "insured", "other_sources", "outside", "copay", "fund")
+
+
 def split_lines(
     *,
     quantity: object,
@@ -140,77 +144,141 @@ def split_lines(
     in_scope: object | None = None,
     other_sources: object | None = None,
 ) -> pa.Table:
-    """Vectorised :func:`split_line` over exact decimal columns (Arrow decimal256; floats refused).
+    """Vectorised :func:`split_line` over exact columns (Arrow decimals, integers or lists of
+    Decimals; floats refused).
 
-    Returns columns ``total``, ``insured``, ``other_sources``, ``outside``, ``copay``, ``fund``."""
-    q = _vector.decimals(quantity, _vector.QUANTITY)
-    n = len(q)
-    p = _vector.decimals(unit_price, _vector.PRICE)
-    pbh = _vector.decimals(insured_price, _vector.PRICE)
+    Returns columns ``total``, ``insured``, ``other_sources``, ``outside``, ``copay``, ``fund`` of type
+    ``decimal128(38, 2)``. Computed in exact int64 arithmetic on scaled integers when the inputs'
+    magnitudes allow it (the usual case), otherwise in Arrow decimal256: the same numbers either way."""
+    inputs = {
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "insured_price": insured_price,
+        "benefit_rate": benefit_rate,
+        "item_rate": item_rate,
+        "service_rate": service_rate,
+        "other_sources": other_sources,
+    }
+    n = len(_vector.exact(quantity))
+    scope = np.ones(n, bool) if in_scope is None else np.asarray(pa.array(in_scope, pa.bool_()), bool)
+    cents = _split_int64(inputs, scope, n)
+    if cents is None:
+        cents = _split_decimal(inputs, scope, n)
+    return pa.table({k: _cents(cents[k]) if isinstance(cents[k], np.ndarray) else cents[k] for k in OUTPUTS})
 
-    def pct(values: object | None, name: str) -> pa.Array:
-        col = _vector.decimals(
-            values if values is not None else pa.repeat(pa.scalar(HUNDRED), n), _vector.PRICE
-        )
-        bad = pc.or_(pc.less(col, ZERO), pc.greater(col, HUNDRED))
-        if pc.any(bad).as_py():
-            i = pc.index(bad, True).as_py()
-            raise PolicyInputError(name, col[i].as_py(), f"row {i}: a percentage must be within 0–100")
-        return pc.cast(pc.divide(col, pa.scalar(HUNDRED, pa.decimal256(3, 0))), _vector.RATE, safe=False)
 
-    mh, ir, sr = (
-        pct(benefit_rate, "benefit_rate"),
-        pct(item_rate, "item_rate"),
-        pct(service_rate, "service_rate"),
+def _check(name: str, bad: np.ndarray, values: object, message: str) -> None:
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PolicyInputError(name, _vector.exact(values)[i].as_py(), f"row {i}: {message}")
+
+
+def _allocate(
+    total: np.ndarray, insured: np.ndarray, fund0: np.ndarray, nk: np.ndarray, inputs: dict[str, object]
+) -> dict[str, np.ndarray]:
+    """Steps 3–4 of the formulas on exact integers (cents, or any one scale)."""
+    _check("insured_price", insured > total, inputs["insured_price"], "insured amount exceeds the line total")
+    _check("other_sources", nk > total, inputs["other_sources"], "other sources exceed the line total")
+    outside0, copay0 = total - insured, insured - fund0
+    excess = np.maximum(nk - outside0, 0)
+    return {
+        "total": total,
+        "insured": insured,
+        "other_sources": nk,
+        "outside": np.maximum(outside0 - nk, 0),
+        "copay": np.maximum(copay0 - excess, 0),
+        "fund": fund0 - np.maximum(excess - copay0, 0),
+    }
+
+
+_LIMIT = 2**62  # every intermediate product stays below this in the int64 path
+_DEFAULTS = {"benefit_rate": 100, "item_rate": 100, "service_rate": 100, "other_sources": 0}
+
+
+def _half_up(num: np.ndarray, exponent: int) -> np.ndarray:
+    """Round non-negative ``num / 10**exponent`` half up (or scale up for a negative exponent)."""
+    if exponent <= 0:
+        return np.asarray(num * 10 ** (-exponent))
+    quotient, remainder = np.divmod(num, 10**exponent)
+    return np.asarray(quotient + (2 * remainder >= 10**exponent))
+
+
+def _split_int64(inputs: dict[str, object], scope: np.ndarray, n: int) -> dict[str, np.ndarray] | None:
+    parts: dict[str, tuple[np.ndarray, int]] = {}
+    for name, values in inputs.items():
+        if values is None:
+            parts[name] = (np.full(n, _DEFAULTS[name], np.int64), 0)
+            continue
+        got = _vector.mantissas(values)
+        if got is None:
+            return None
+        parts[name] = got
+    for name, (m, scale) in parts.items():
+        _check(name, m < 0, inputs[name], "must not be negative")
+        if name.endswith("_rate"):
+            _check(name, m > 100 * 10**scale, inputs[name], "a percentage must be within 0–100")
+    (mq, sq), (mp, sp), (mb, sb) = parts["quantity"], parts["unit_price"], parts["insured_price"]
+    (mm, sm), (mi, si), (ms, ss) = parts["benefit_rate"], parts["item_rate"], parts["service_rate"]
+    mk, sk = parts["other_sources"]
+
+    def peak(*cols: np.ndarray) -> float:
+        out = 1.0
+        for c in cols:
+            out *= float(c.max(initial=1))
+        return out
+
+    if max(peak(mq, mp, ms), peak(mq, mb, mi, ms), peak(mk) * 100) >= _LIMIT:
+        return None
+    total = _half_up(mq * mp * ms, sq + sp + ss)  # cents = q·p·sr/100 × 100
+    insured = np.where(scope, _half_up(mq * mb * mi * ms, sq + sb + si + ss + 2), 0)
+    if peak(insured, mm) >= _LIMIT:
+        return None
+    fund0 = _half_up(insured * mm, sm + 2)
+    return _allocate(total, insured, fund0, _half_up(mk, sk - 2), inputs)
+
+
+def _split_decimal(inputs: dict[str, object], scope: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """The same formulas in Arrow decimal256, for magnitudes beyond int64; results as Python ints
+    of cents, so both paths share one allocation step."""
+
+    def col(name: str, type_: pa.DataType) -> pa.Array:
+        values = inputs[name]
+        return _vector.decimals(values if values is not None else pa.repeat(_DEFAULTS[name], n), type_)
+
+    q, p, pbh = (
+        col("quantity", _vector.QUANTITY),
+        col("unit_price", _vector.PRICE),
+        col("insured_price", _vector.PRICE),
     )
-    scope = pa.array([True] * n) if in_scope is None else pa.array(in_scope, pa.bool_())
-    nk = _vector.decimals(
-        other_sources if other_sources is not None else pa.repeat(pa.scalar(ZERO), n), _vector.MONEY
+    rates = {k: col(k, _vector.PERCENT) for k in ("benefit_rate", "item_rate", "service_rate")}
+    for name, c in (("quantity", q), ("unit_price", p), ("insured_price", pbh), *rates.items()):
+        _check(name, np.asarray(pc.less(c, ZERO)), inputs[name], "must not be negative")
+    for name, c in rates.items():
+        _check(name, np.asarray(pc.greater(c, HUNDRED)), inputs[name], "a percentage must be within 0–100")
+    mh, ir, sr = (pc.multiply(rates[k], pa.scalar(CENT, pa.decimal256(3, 2))) for k in rates)
+
+    def cents(x: pa.Array) -> np.ndarray:
+        rounded = pc.round(x, ndigits=2, round_mode="half_up")
+        return np.array([int(v.scaleb(2)) for v in rounded.to_pylist()], dtype=object)
+
+    total = cents(pc.multiply(pc.multiply(q, p), sr))
+    insured = np.where(scope, cents(pc.multiply(pc.multiply(pc.multiply(q, pbh), ir), sr)), 0)
+    fund0 = cents(pc.multiply(pa.array([Decimal(int(v)).scaleb(-2) for v in insured], _vector.MONEY), mh))
+    nk = cents(col("other_sources", _vector.MONEY))
+    _check("other_sources", nk < 0, inputs["other_sources"], "must not be negative")
+    return _allocate(total, insured, fund0, nk, inputs)
+
+
+def _cents(values: np.ndarray) -> pa.Array:
+    """Integer cents (int64 or Python ints) as a decimal128(38, 2) column."""
+    if values.dtype == object:
+        return pa.array([Decimal(int(v)).scaleb(-2) for v in values], pa.decimal128(38, 2))
+    return (
+        pa.array(values, pa.int64())
+        .cast(pa.decimal128(19, 0))
+        .view(pa.decimal128(19, 2))
+        .cast(pa.decimal128(38, 2))
     )
-    nk = _round(nk)
-    for name, col in (("quantity", q), ("unit_price", p), ("insured_price", pbh), ("other_sources", nk)):
-        neg = pc.less(col, ZERO)
-        if pc.any(neg).as_py():
-            i = pc.index(neg, True).as_py()
-            raise PolicyInputError(name, col[i].as_py(), f"row {i}: must not be negative")
-
-    total = _round(pc.multiply(pc.multiply(q, p), sr))
-    insured = _round(pc.multiply(pc.multiply(pc.multiply(q, pbh), ir), sr))
-    insured = pc.if_else(scope, insured, pa.scalar(ZERO, _vector.MONEY))
-    for name, col, message in (
-        ("insured_price", pbh, "insured amount exceeds the line total"),
-        ("other_sources", nk, "other sources exceed the line total"),
-    ):
-        over = pc.greater(insured if name == "insured_price" else nk, total)
-        if pc.any(over).as_py():
-            i = pc.index(over, True).as_py()
-            raise PolicyInputError(name, col[i].as_py(), f"row {i}: {message}")
-    fund0 = _round(pc.multiply(insured, mh))
-    copay0 = _money(pc.subtract(insured, fund0))
-    outside0 = _money(pc.subtract(total, insured))
-    zero = pa.scalar(ZERO, _vector.MONEY)
-    outside = pc.max_element_wise(_money(pc.subtract(outside0, nk)), zero)
-    excess = pc.max_element_wise(_money(pc.subtract(nk, outside0)), zero)
-    copay = pc.max_element_wise(_money(pc.subtract(copay0, excess)), zero)
-    fund = _money(pc.subtract(fund0, pc.max_element_wise(_money(pc.subtract(excess, copay0)), zero)))
-    return pa.table(
-        {
-            "total": total,
-            "insured": insured,
-            "other_sources": nk,
-            "outside": outside,
-            "copay": copay,
-            "fund": fund,
-        }
-    )
-
-
-def _round(col: pa.Array) -> pa.Array:
-    return _money(pc.round(col, ndigits=2, round_mode="half_up"))
-
-
-def _money(col: pa.Array) -> pa.Array:
-    return pc.cast(col, _vector.MONEY)
 
 
 # A whole visit: item rates and scope by the card, then MUC_HUONG, then the split of every line.

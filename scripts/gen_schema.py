@@ -1,0 +1,97 @@
+"""Regenerate src/bhyt/claims/schema_4750.json from the official QĐ 4750 field appendix.
+
+For every table (check-in = XML0, Bảng 1–15 = XML1–XML15) it reads each field's name, QĐ 130 type
+and maximum size, and applies the 4750 amendment written beside it: "Đổi kiểu dữ liệu thành chuỗi"
+(now a string), "Tăng kích thước tối đa lên N" (new size), "Bổ sung trường mới" or a field without
+an order number (new in 4750). Decimal places follow the standard's rounding rules (bhyt-spec §1.5):
+amounts 2, unit prices and quantities 3. Later decisions that widen a field are listed in LATER.
+
+Usage: .venv/bin/python scripts/gen_schema.py [XLSX]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import openpyxl
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_XLSX = ROOT.parent / "shared/domain/reference/qd4750-appendix-fields.xlsx"
+OUT = ROOT / "src/bhyt/claims/schema_4750.json"
+
+# Amendments after 4750 that the appendix cannot show: (table, field) -> (size, source).
+LATER = {
+    ("XML2", "MUC_HUONG"): (4, "QĐ 1931/QĐ-BYT, from 2026-07-01"),
+    ("XML3", "MUC_HUONG"): (4, "QĐ 1931/QĐ-BYT, from 2026-07-01"),
+}
+FIELD = re.compile(r"^[A-Z][A-Z0-9_]*$")
+GROW = re.compile(r"[Tt]ăng kích thước tối đa lên (\d+)")
+
+
+def scale_of(name: str, kind: str) -> int | None:
+    if kind != "number":
+        return None
+    if name.startswith(("T_", "THANH_TIEN")):
+        return 2
+    if name.startswith("DON_GIA") or name == "SO_LUONG":
+        return 3
+    return 0
+
+
+def table_code(title: str) -> str:
+    if "Check-in" in title:
+        return "XML0"
+    match = re.search(r"Bang (\d+)", title)
+    if not match:
+        raise SystemExit(f"unexpected sheet {title!r}")
+    return f"XML{match.group(1)}"
+
+
+def main(xlsx: Path) -> None:
+    wb = openpyxl.load_workbook(xlsx, read_only=True)
+    tables: dict[str, dict[str, object]] = {}
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        code = table_code(ws.title)
+        fields = []
+        for row in rows[2:]:
+            name = str(row[1] or "").strip()
+            if not FIELD.match(name):
+                continue
+            amendment = str(row[5] or "") if len(row) > 5 else ""
+            kind = "string" if str(row[2]).strip().startswith("Chuỗi") else "number"
+            if "thành chuỗi" in amendment:
+                kind = "string"
+            size_text = str(row[3]).strip()
+            size = None if size_text == "n" else int(size_text)
+            if grow := GROW.search(amendment):
+                size = int(grow.group(1))
+            note = ""
+            if (code, name) in LATER:
+                size, note = LATER[(code, name)]
+            fields.append(
+                {
+                    "name": name,
+                    "type": kind,
+                    "size": size,
+                    "scale": scale_of(name, kind),
+                    "new_in_4750": row[0] is None or "Bổ sung trường mới" in amendment,
+                    "description": " ".join(str(row[4] or "").split())[:300],
+                    "amended": note or " ".join(amendment.split())[:200],
+                }
+            )
+        names = [f["name"] for f in fields]
+        if len(names) != len(set(names)):
+            raise SystemExit(f"{code}: a field appears twice")
+        tables[code] = {"title": " ".join(str(rows[0][0]).split())[:200], "fields": fields}
+    OUT.write_text(json.dumps(tables, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(
+        f"wrote {OUT.relative_to(ROOT)}: " + ", ".join(f"{k} {len(v['fields'])}" for k, v in tables.items())
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_XLSX)
