@@ -380,3 +380,17 @@ def test_vectorised_forms_segment_rows_by_parameter_epoch() -> None:
         in_scope_total=pa.array([Decimal(379_000)] * 3),
     )
     assert table["small_visit"].to_pylist() == [False, True, False]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["4", "6", "9", "11", "13"]), st.sampled_from([100, 70, 50, 30]),
+                          st.sampled_from("12345"), dates), min_size=1, max_size=30))
+def test_item_rate_scalar_equals_vectorised(rows: list[tuple[str, int, str, date]]) -> None:
+    from bhyt.policy.split import item_rate, item_rates
+
+    vector = item_rates(PARAMS, cost_groups=[r[0] for r in rows], listed_rates=[r[1] for r in rows],
+                        benefit_digits=[r[2] for r in rows], dates=[r[3] for r in rows])
+    for i, (group, listed, digit, at) in enumerate(rows):
+        visit = Visit(digit, "01", "1.1", FacilityLevel.BASIC, at, Decimal(0))
+        assert vector[i].as_py() == item_rate(PARAMS, Line(group, Decimal(1), Decimal(1), listed_item_rate=Decimal(listed)),
+                                             digit, visit)

@@ -58,6 +58,34 @@ def strings(values: object) -> pa.Array:
     return arr.cast(pa.string())
 
 
+def objects(values: object) -> npt.NDArray[np.object_]:
+    """Codes as a numpy object array (no copy for one already), None for nulls."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    return np.asarray(strings(values).to_pylist(), dtype=object)
+
+
+def decimal_from_int64(values: npt.NDArray[np.int64], scale: int, precision: int = 38) -> pa.Array:
+    """A decimal128 column whose unscaled values are ``values``, built without a cast."""
+    words = np.empty(2 * values.size, np.int64)
+    words[0::2] = values
+    words[1::2] = values >> 63
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), values.size, [None, pa.py_buffer(words)])
+
+
+def unscaled_int64(col: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    """The unscaled values of a decimal128 column whose values fit in int64 (raises otherwise)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if not pa.types.is_decimal128(col.type):
+        col = pc.cast(col, pa.decimal128(38, col.type.scale))
+    words = np.frombuffer(col.buffers()[1], dtype=np.int64)[2 * col.offset : 2 * (col.offset + len(col))]
+    low, high = words[0::2], words[1::2]
+    if not np.array_equal(high, low >> 63):
+        raise OverflowError("a decimal value does not fit in int64")
+    return low.copy()
+
+
 def decimals(values: object, type_: pa.DataType) -> pa.Array:
     """An exact decimal Arrow array of ``type_`` from Decimals, ints or an Arrow array."""
     arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
@@ -72,6 +100,8 @@ def decimals(values: object, type_: pa.DataType) -> pa.Array:
 
 def exact(values: object) -> pa.Array:
     """Any exact column (Arrow array, numpy integers, list of Decimals or ints) as an Arrow array."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return pa.array(values)
     if isinstance(values, pa.ChunkedArray):
         return values.combine_chunks()
     if isinstance(values, pa.Array):
@@ -92,15 +122,11 @@ def mantissas(values: object) -> tuple[npt.NDArray[np.int64], int] | None:
         return np.asarray(arr.cast(pa.int64())), 0
     if not pa.types.is_decimal(arr.type):
         raise TypeError(f"expected exact numbers, got {arr.type}")
-    scale = arr.type.scale
     try:
-        arr = pc.cast(arr, pa.decimal128(38, scale))
-    except pa.ArrowInvalid:
+        low = unscaled_int64(arr)
+    except (OverflowError, pa.ArrowInvalid):
         return None
-    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset : 2 * (arr.offset + len(arr))]
-    low, high = words[0::2], words[1::2]
-    if not np.array_equal(high, low >> 63):
-        return None
+    scale = arr.type.scale
     while scale > 0 and low.size and not (low % 10).any():
         low, scale = low // 10, scale - 1
-    return low.copy(), scale
+    return low, scale

@@ -224,7 +224,7 @@ def benefit_rates(
     ``effective_level``, ``route_rate`` (exact decimals), ``inpatient``, ``small_visit``,
     ``primary_level``, ``copay_exemption``. Bad input raises the same error as the scalar form,
     naming the first bad row."""
-    digit = _vector.strings(benefit_digit)
+    digit = _vector.strings(benefit_digit)  # Arrow strings: the lookups below are Arrow kernels
     n = len(digit)
     vtype, route, level_col = (
         _vector.strings(visit_type),
@@ -236,7 +236,8 @@ def benefit_rates(
     area = _vector.strings(living_area if living_area is not None else pa.nulls(n, pa.string()))
     days = _vector.as_days(dates, n)
 
-    out = {k: np.empty(n, object) for k in ("level", "route", "effective")}
+    parts: dict[str, list[pa.Array]] = {"level": [], "route": [], "effective": []}
+    order: list[np.ndarray] = []
     flags = {k: np.zeros(n, bool) for k in ("inpatient", "small_visit", "primary_level", "copay_exemption")}
     _first_bad(
         ~np.isin(np.asarray(level_col), [lv.value for lv in FacilityLevel]),
@@ -301,9 +302,9 @@ def benefit_rates(
         exempt_ok = exempt[rows] & ~excluded
         full = small | primary | exempt_ok
         effective = pc.if_else(pa.array(full), pa.scalar(Decimal(100), PERCENT), level)
-        out["level"][rows] = level.to_pylist()
-        out["route"][rows] = rr.to_pylist()
-        out["effective"][rows] = effective.to_pylist()
+        for key, col in (("level", level), ("route", rr), ("effective", effective)):
+            parts[key].append(col.cast(PERCENT))
+        order.append(rows)
         for key, val in (
             ("inpatient", inpatient),
             ("small_visit", small),
@@ -311,13 +312,16 @@ def benefit_rates(
             ("copay_exemption", exempt_ok),
         ):
             flags[key][rows] = val
-    effective_col = pa.array(out["effective"], PERCENT)
-    route_col = pa.array(out["route"], PERCENT)
+    # Back to input order: row order[i] holds the i-th computed value.
+    inverse = np.empty(n, np.intp)
+    inverse[np.concatenate(order) if order else np.empty(0, np.intp)] = np.arange(n)
+    out = {k: pa.concat_arrays(v).take(pa.array(inverse)) if v else pa.array([], PERCENT) for k, v in parts.items()}
+    effective_col, route_col = out["effective"], out["route"]
     rate = pc.multiply(pc.multiply(effective_col, route_col), pa.scalar(Decimal("0.01"), pa.decimal256(3, 2)))
     return pa.table(
         {
             "rate": rate,
-            "level_rate": pa.array(out["level"], PERCENT),
+            "level_rate": out["level"],
             "effective_level": effective_col,
             "route_rate": route_col,
             **{k: pa.array(v) for k, v in flags.items()},

@@ -150,6 +150,26 @@ def split_lines(
     Returns columns ``total``, ``insured``, ``other_sources``, ``outside``, ``copay``, ``fund`` of type
     ``decimal128(38, 2)``. Computed in exact int64 arithmetic on scaled integers when the inputs'
     magnitudes allow it (the usual case), otherwise in Arrow decimal256: the same numbers either way."""
+    cents = split_cents(
+        quantity=quantity, unit_price=unit_price, insured_price=insured_price, benefit_rate=benefit_rate,
+        item_rate=item_rate, service_rate=service_rate, in_scope=in_scope, other_sources=other_sources,
+    )  # fmt: skip
+    return pa.table({k: _cents(cents[k]) for k in OUTPUTS})
+
+
+def split_cents(
+    *,
+    quantity: object,
+    unit_price: object,
+    insured_price: object,
+    benefit_rate: object,
+    item_rate: object | None = None,
+    service_rate: object | None = None,
+    in_scope: object | None = None,
+    other_sources: object | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`split_lines` as whole cents (int64 arrays; Python ints beyond int64), for engines
+    that sum and store amounts as integers."""
     inputs = {
         "quantity": quantity,
         "unit_price": unit_price,
@@ -160,11 +180,9 @@ def split_lines(
         "other_sources": other_sources,
     }
     n = len(_vector.exact(quantity))
-    scope = np.ones(n, bool) if in_scope is None else np.asarray(pa.array(in_scope, pa.bool_()), bool)
+    scope = np.ones(n, bool) if in_scope is None else np.asarray(in_scope, bool)
     cents = _split_int64(inputs, scope, n)
-    if cents is None:
-        cents = _split_decimal(inputs, scope, n)
-    return pa.table({k: _cents(cents[k]) if isinstance(cents[k], np.ndarray) else cents[k] for k in OUTPUTS})
+    return cents if cents is not None else _split_decimal(inputs, scope, n)
 
 
 def _check(name: str, bad: np.ndarray, values: object, message: str) -> None:
@@ -273,12 +291,7 @@ def _cents(values: np.ndarray) -> pa.Array:
     """Integer cents (int64 or Python ints) as a decimal128(38, 2) column."""
     if values.dtype == object:
         return pa.array([Decimal(int(v)).scaleb(-2) for v in values], pa.decimal128(38, 2))
-    return (
-        pa.array(values, pa.int64())
-        .cast(pa.decimal128(19, 0))
-        .view(pa.decimal128(19, 2))
-        .cast(pa.decimal128(38, 2))
-    )
+    return _vector.decimal_from_int64(values, 2)
 
 
 # A whole visit: item rates and scope by the card, then MUC_HUONG, then the split of every line.
@@ -319,6 +332,24 @@ def item_rate(params: ParameterSet, line: Line, benefit_digit: str, visit: Visit
     if benefit_digit in params.code_list("benefit.levels_without_item_limits", at):
         return HUNDRED
     return line.listed_item_rate
+
+
+def item_rates(params: ParameterSet, *, cost_groups: object, listed_rates: object, benefit_digits: object,
+               dates: object) -> pa.Array:
+    """Vectorised :func:`item_rate`: the listed rate for percentage-paid groups, except for the
+    exempt benefit levels; 100 otherwise (int64 percents)."""
+    groups, digits = _vector.objects(cost_groups), _vector.objects(benefit_digits)
+    listed = _vector.mantissas(listed_rates)
+    if listed is None or listed[1] != 0:
+        raise PolicyInputError("listed_rates", None, "listed item rates must be whole percentages")
+    out = np.full(groups.size, 100, np.int64)
+    names = ("items.percentage_paid_groups", "benefit.levels_without_item_limits")
+    for at, rows in _vector.by_epoch(params, names, _vector.as_days(dates, groups.size)):
+        limited = np.isin(groups[rows], params.code_list(names[0], at)) & ~np.isin(
+            digits[rows], params.code_list(names[1], at)
+        )
+        out[rows] = np.where(limited, listed[0][rows], 100)
+    return pa.array(out, pa.int64())
 
 
 def in_scope(params: ParameterSet, line: Line, visit: Visit) -> bool:

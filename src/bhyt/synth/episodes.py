@@ -1,0 +1,350 @@
+"""Episodes of care and their lines: who goes where, for what, and what is billed.
+
+A visit's date falls inside the person's coverage; its care profile (a condition with its usual
+exams, tests, imaging, drugs, beds and surgery) fits the person's age and sex; its facility follows
+registration, referral, self-referral or emergency, and its route code (MA_DOITUONG_KCB) follows
+from that, the facility's level and the list in force (QĐ 824 to 2024, QĐ 3276 from 2025).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bhyt.synth import reference as ref
+from bhyt.synth.nation import Facilities, Frame
+
+I = npt.NDArray[np.intp]  # noqa: E741
+
+# Situations of a visit.
+REG, PRIM_OTHER, REFERRAL, SELF, OUT_PROV, EMERG = range(6)
+OUT_SITUATIONS = [0.60, 0.10, 0.12, 0.11, 0.05, 0.02]
+IN_SITUATIONS = [0.20, 0.0, 0.45, 0.15, 0.05, 0.15]
+LEVEL_RANK = {"primary": 0, "basic": 1, "specialised": 2}
+LOS_LIFT = 0.15  # calibration: lengths of stay a little above the profiles' typical values
+HOSPITAL_KINDS = ["district", "private", "provincial_basic", "provincial", "central"]
+
+
+@dataclass
+class Lines:
+    """Billed lines of a chunk, as parallel arrays (one row per line)."""
+
+    claim: list[I]
+    item: list[I]
+    quantity_milli: list[npt.NDArray[np.int64]]
+    day: list[npt.NDArray[np.int64]]  # day offset from admission
+    package: list[npt.NDArray[np.object_]]
+    service_rate: list[npt.NDArray[np.int64]]
+
+    def add(self, claim: I, item: I, qty_milli: object, day: object = 0, package: object = None,
+            service_rate: object = 100) -> None:  # fmt: skip
+        n = claim.size
+        self.claim.append(claim)
+        self.item.append(item)
+        self.quantity_milli.append(np.broadcast_to(np.asarray(qty_milli, np.int64), n).copy())
+        self.day.append(np.broadcast_to(np.asarray(day, np.int64), n).copy())
+        self.package.append(np.broadcast_to(np.asarray(package, dtype=object), n).copy())
+        self.service_rate.append(np.broadcast_to(np.asarray(service_rate, np.int64), n).copy())
+
+    def frame(self) -> Frame:
+        return {
+            "claim": np.concatenate(self.claim),
+            "item": np.concatenate(self.item),
+            "quantity_milli": np.concatenate(self.quantity_milli),
+            "day": np.concatenate(self.day),
+            "package": np.concatenate(self.package),
+            "service_rate": np.concatenate(self.service_rate),
+        }
+
+
+def _categorical(rng: np.random.Generator, weights: npt.NDArray[np.float64]) -> I:
+    """One column index per row of a non-negative weight matrix."""
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random(weights.shape[0]) * cum[:, -1]
+    return (cum < u[:, None]).sum(axis=1).astype(np.intp)
+
+
+def _visits(rng: np.random.Generator, people: Frame, cards: Frame, year: int) -> Frame:
+    """Visit rows: the person, the card row in force and the day."""
+    person = cards["person_index"]
+    first = np.r_[0, np.flatnonzero(np.diff(person)) + 1]
+    owners = person[first]
+    count = np.diff(np.r_[first, person.size])
+    band = people["age_band"][owners]
+    users = rng.random(owners.size) < np.array(ref.USERS_BY_BAND)[band]
+    mean_extra = np.array(ref.VISITS_PER_USER_BY_BAND)[band] - 1
+    r = 1.2
+    n_visits = np.where(users, 1 + rng.negative_binomial(r, r / (r + mean_extra)), 0)
+    visit_of = np.repeat(np.arange(owners.size), n_visits)
+    length = (cards["valid_to"] - cards["valid_from"]).astype(np.int64) + 1
+    row0 = first[visit_of]
+    len0 = length[row0]
+    two = count[visit_of] == 2
+    total = np.where(two, len0 + length[np.minimum(row0 + 1, length.size - 1)], len0)
+    u = (rng.random(visit_of.size) * total).astype(np.int64)
+    second = two & (u >= len0)
+    row = row0 + second
+    offset = np.where(second, u - len0, u)
+    day = cards["valid_from"][row] + offset.astype("timedelta64[D]")
+    return {"person": owners[visit_of], "card_row": row, "date": day}
+
+
+def _profiles(rng: np.random.Generator, people: Frame, person: I, inpatient: npt.NDArray[np.bool_]) -> I:
+    cat = ref.catalogue()
+    age, sex = people["age"][person], people["sex"][person]
+    weights = np.zeros((person.size, len(cat.profiles)))
+    for j, p in enumerate(cat.profiles):
+        ok = (age >= p.min_age) & (age <= p.max_age) & ((inpatient) == (p.cls == "inpatient"))
+        if p.sex:
+            ok &= sex == p.sex
+        weights[:, j] = np.where(ok, p.weight, 0.0)
+    return _categorical(rng, weights)
+
+
+def _pick(rng: np.random.Generator, facilities: Facilities, rows_for: dict[str, I], province: npt.NDArray[np.object_],
+          kinds: list[str], sel: I, out: I) -> None:  # fmt: skip
+    """Fill ``out[sel]`` with facilities of ``kinds`` in each visit's province (falling back to any
+    hospital of the province, then to any facility of the run)."""
+    u = rng.random(sel.size)
+    for prov in np.unique(province[sel]):
+        at = province[sel] == prov
+        rows = facilities.rows(str(prov), kinds)
+        if rows.size == 0:
+            rows = facilities.rows(str(prov), HOSPITAL_KINDS)
+        if rows.size == 0:
+            rows = rows_for["any_hospital"]
+        out[sel[at]] = rows[(u[at] * rows.size).astype(np.intp)]
+
+
+def route_codes(year: int, situation: I, kind: npt.NDArray[np.object_], points: npt.NDArray[np.object_],
+                inpatient: npt.NDArray[np.bool_], living: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:  # fmt: skip
+    """MA_DOITUONG_KCB for each visit, by the list in force in ``year``."""
+    n = situation.size
+    out = np.full(n, "1.1", dtype=object)
+    out[situation == PRIM_OTHER] = "1.2"
+    out[situation == REFERRAL] = "1.3"
+    out[situation == EMERG] = "2"
+    self_ref = (situation == SELF) | (situation == OUT_PROV)
+    station = kind == "station"
+    district = kind == "district"
+    central = kind == "central"
+    provincial = kind == "provincial"
+    basic = np.isin(kind, ["private", "provincial_basic"])
+    if year < 2025:  # QĐ 824
+        out[self_ref & station] = "1.2"
+        out[self_ref & (district | basic)] = "3.3"
+        out[self_ref & provincial & inpatient] = "3.2"
+        out[self_ref & provincial & ~inpatient] = "3.5"
+        out[self_ref & central] = "3.1"
+    else:  # QĐ 3276
+        out[self_ref & station] = "1.11"
+        out[self_ref & district] = "3.3"
+        out[self_ref & basic & ~inpatient & (points == "lt50")] = "1.12"
+        out[self_ref & basic & ~inpatient & (points == "50to70")] = "1.13"
+        out[self_ref & basic & ~inpatient & (points == "former")] = "1.14"
+        out[self_ref & basic & inpatient] = "1.15"
+        out[self_ref & provincial & ~inpatient] = "1.18"
+        out[self_ref & provincial & inpatient] = "3.2"
+        out[self_ref & central] = "3.1"
+    has_area = np.array([v is not None for v in living])
+    out[self_ref & inpatient & has_area & (central | provincial)] = "3.6"
+    return out
+
+
+def episodes_chunk(
+    rng: np.random.Generator, people: Frame, cards: Frame, facilities: Facilities, year: int
+) -> tuple[Frame, Frame]:
+    """Claims (one per episode) and their lines for one chunk of people."""
+    cat = ref.catalogue()
+    items = list(cat.items.values())
+    item_index = {it.key: i for i, it in enumerate(items)}
+    v = _visits(rng, people, cards, year)
+    person, row = v["person"], v["card_row"]
+    n = person.size
+    band = people["age_band"][person]
+    inpatient = rng.random(n) < np.array(ref.INPATIENT_BY_BAND)[band]
+    profile = _profiles(rng, people, person, inpatient)
+    prof = cat.profiles
+    min_level = np.array([LEVEL_RANK[p.min_level] for p in prof])[profile]
+
+    # Where: the situation, then a facility that fits it.
+    situation = np.where(
+        inpatient, rng.choice(6, size=n, p=IN_SITUATIONS), rng.choice(6, size=n, p=OUT_SITUATIONS)
+    ).astype(np.intp)
+    code_index = {c: i for i, c in enumerate(facilities.frame["code"])}
+    registered = cards["registered_facility"][row]
+    reg_row = np.array([code_index.get(c, -1) for c in registered], np.intp)
+    fkind = facilities.frame["kind"]
+    reg_kind = np.where(reg_row >= 0, fkind[np.maximum(reg_row, 0)], "none")
+    # A registered station cannot take an inpatient stay or a profile needing a hospital.
+    reg_ok = (reg_row >= 0) & ~(inpatient & (reg_kind == "station"))
+    reg_ok &= np.array([LEVEL_RANK[x] for x in np.where(reg_row >= 0, facilities.frame["level"][np.maximum(reg_row, 0)],
+                                                          "primary")]) >= min_level  # fmt: skip
+    situation[(situation == REG) & ~reg_ok] = REFERRAL
+    situation[(situation == PRIM_OTHER) & (min_level > 0)] = REFERRAL
+    province = people["province"][person]
+    others = np.array(sorted(set(facilities.frame["province"])), dtype=object)
+    away = others[rng.integers(others.size, size=n)]
+    treat_province = np.where(situation == OUT_PROV, away, province)
+    facility = np.full(n, -1, np.intp)
+    facility[situation == REG] = reg_row[situation == REG]
+    rows_for = {"any_hospital": np.flatnonzero(np.isin(fkind, HOSPITAL_KINDS))}
+    if rows_for["any_hospital"].size == 0:
+        rows_for["any_hospital"] = np.arange(fkind.size)
+    _pick(rng, facilities, rows_for, treat_province, ["station"], np.flatnonzero(situation == PRIM_OTHER), facility)
+    referral_kind = rng.choice(3, size=n, p=[0.5, 0.42, 0.08])
+    for k, kinds in enumerate((["district", "private", "provincial_basic"], ["provincial"], ["central"])):
+        sel = np.flatnonzero((situation == REFERRAL) & (referral_kind == k))
+        if k == 2:
+            sel_c = sel[np.isin(np.arange(n)[sel], sel)]
+            central_rows = np.flatnonzero(fkind == "central")
+            if central_rows.size:
+                facility[sel_c] = central_rows[rng.integers(central_rows.size, size=sel_c.size)]
+                continue
+            kinds = ["provincial"]
+        _pick(rng, facilities, rows_for, treat_province, kinds, sel, facility)
+    self_kind = rng.choice(4, size=n, p=[0.4, 0.2, 0.35, 0.05])
+    for k, kinds in enumerate((["district"], ["private", "provincial_basic"], ["provincial"], ["central"])):
+        sel = np.flatnonzero(np.isin(situation, [SELF, OUT_PROV]) & (self_kind == k))
+        _pick(rng, facilities, rows_for, treat_province, kinds, sel, facility)
+    _pick(rng, facilities, rows_for, treat_province, ["district", "provincial"], np.flatnonzero(situation == EMERG),
+          facility)  # fmt: skip
+    # A facility below the profile's level sends the patient up: a referral to the provincial hospital.
+    level = np.array([LEVEL_RANK[x] for x in facilities.frame["level"][facility]])
+    low = np.flatnonzero(level < min_level)
+    situation[low] = REFERRAL
+    _pick(rng, facilities, rows_for, province, ["provincial", "central"], low, facility)
+
+    fk = fkind[facility]
+    station = fk == "station"
+    chronic = np.array([p.chronic for p in prof])[profile]
+    u = rng.random(n)
+    visit_type = np.where(chronic, np.select([u < 0.6, u < 0.75, u < 0.9], ["01", "05", "08"], "07"),
+                          np.where(u < 0.93, "01", "02")).astype(object)  # fmt: skip
+    visit_type[inpatient] = np.where(u[inpatient] < 0.85, "03", np.where(u[inpatient] < 0.95, "04", "09"))
+    visit_type[inpatient & station] = "06"
+    los_mean = np.array([max(p.los, 1.0) for p in prof])[profile]
+    los = np.maximum(1, np.round(rng.lognormal(np.log(los_mean) - 0.125 + LOS_LIFT, 0.5))).astype(np.int64)
+    los = np.where(visit_type == "04", rng.integers(1, 4, n), los)
+    los = np.where(visit_type == "09", 0, los)
+    los = np.where(visit_type == "02", rng.integers(3, 11, n), los)
+    los = np.where(np.isin(visit_type, ["01", "05", "07", "08"]), 0, los)
+    hour = rng.integers(7, 17, n)
+    admitted = v["date"].astype("datetime64[m]") + (hour * 60 + rng.integers(0, 60, n)).astype("timedelta64[m]")
+    minutes = np.where(los > 0, los * 1440 + rng.integers(-240, 240, n), rng.integers(30, 230, n))
+    discharged = admitted + minutes.astype("timedelta64[m]")
+
+    # Diagnoses: the profile's codes, sometimes with a secondary one.
+    main = np.empty(n, dtype=object)
+    for j, p in enumerate(prof):
+        sel = np.flatnonzero(profile == j)
+        codes = np.array(list(p.icd), dtype=object)
+        w = np.array(list(p.icd.values()))
+        main[sel] = codes[rng.choice(codes.size, size=sel.size, p=w / w.sum())]
+    other = np.full(n, "", dtype=object)
+    chronic_codes = np.array(["I10", "E11.9", "K29.7", "M54.5"], dtype=object)
+    extra = (rng.random(n) < 0.3) & (people["age"][person] >= 30)
+    other[extra] = chronic_codes[rng.integers(chronic_codes.size, size=int(extra.sum()))]
+    other[other == main] = ""
+
+    # Tablets and sachets are dispensed by the dose; vials, ampoules and bags by the administration.
+    unit_kind = np.array([3 if it.per_stay else 0 if it.unit in ("Viên", "Gói") else 1 if it.unit == "Bút tiêm" else 2
+                          for it in items])  # fmt: skip
+    lines = Lines([], [], [], [], [], [])
+    claim_ix = np.arange(n)
+    exam_keys = [p.exam for p in prof]
+    has_exam = (~inpatient & (visit_type != "07")) | (inpatient & (rng.random(n) < 0.7))
+    for j, key in enumerate(exam_keys):
+        sel = claim_ix[has_exam & (profile == j)]
+        ek = item_index[key or ("exam.paediatric" if False else "exam.internal")]
+        lines.add(sel, np.full(sel.size, ek), 1000)
+    second = claim_ix[has_exam & ~inpatient & (rng.random(n) < 0.08)]
+    lines.add(second, np.full(second.size, item_index["exam.eye"]), 1000, 0, None, 30)
+    for j, p in enumerate(prof):
+        sel = claim_ix[profile == j]
+        if not sel.size:
+            continue
+        days = np.maximum(los[sel], 1)
+        for c in p.components:
+            keys = np.array([item_index[k] for k in c.items], np.intp)
+            if c.kind in ("labs", "drugs"):
+                mean = c.mean * (1 + los[sel] / 5 if p.cls == "inpatient" and c.kind == "labs" else 1)
+                k = np.minimum(rng.poisson(np.broadcast_to(mean, sel.size)), keys.size)
+                ranks = np.argsort(np.argsort(rng.random((sel.size, keys.size)), axis=1), axis=1)
+                ci, ii = np.nonzero(ranks < k[:, None])
+                claims_of, chosen = sel[ci], keys[ii]
+                if c.kind == "labs":
+                    lines.add(claims_of, chosen, 1000, rng.integers(0, days[ci]))
+                else:
+                    qty = _drug_quantity(rng, c.per_day, c.days, days[ci], visit_type[claims_of], inpatient[claims_of],
+                                         unit_kind[chosen])  # fmt: skip
+                    lines.add(claims_of, chosen, qty * 1000)
+            else:
+                hit = rng.random(sel.size) < c.p
+                claims_of = sel[hit]
+                if c.kind in ("imaging", "functional", "procedures"):
+                    pick = np.where(rng.random(claims_of.size) < 0.75, 0, rng.integers(keys.size, size=claims_of.size))
+                    qty = days[hit] if c.per_day else np.full(claims_of.size, c.quantity)
+                    lines.add(claims_of, keys[pick], (qty * 1000).astype(np.int64), rng.integers(0, days[hit]))
+                elif c.kind == "surgery":
+                    day = rng.integers(0, np.maximum(days[hit] // 2, 1))
+                    lines.add(claims_of, np.full(claims_of.size, keys[0]), 1000, day, "G1")
+                    for s in c.supplies:
+                        lines.add(claims_of, np.full(claims_of.size, item_index[s]), 1000, day, "G1")
+                else:  # supplies
+                    for kk in keys:
+                        lines.add(claims_of, np.full(claims_of.size, kk), int(c.quantity * 1000))
+        if p.bed:
+            stay = sel[np.isin(visit_type[sel], ["03", "06"])]
+            icu = stay[rng.random(stay.size) < p.icu_p]
+            icu_days = np.minimum(los[icu], 1 + rng.poisson(2, icu.size))
+            lines.add(icu, np.full(icu.size, item_index["bed.icu"]), icu_days * 1000)
+            ward_days = los[stay].copy()
+            ward_days[np.searchsorted(stay, icu)] -= icu_days
+            keep = ward_days > 0
+            lines.add(stay[keep], np.full(int(keep.sum()), item_index[p.bed]), ward_days[keep] * 1000,
+                      np.isin(stay[keep], icu) * 2)  # fmt: skip
+            day_stay = sel[visit_type[sel] == "04"]
+            lines.add(day_stay, np.full(day_stay.size, item_index["day" + p.bed]), los[day_stay] * 1000)
+    line_frame = lines.frame()
+    # Drop lines a facility of that level cannot bill (imaging it does not have, …).
+    item_level = np.array([LEVEL_RANK[it.min_level] for it in items])
+    fac_level = np.array([LEVEL_RANK[x] for x in facilities.frame["level"]])
+    allowed = item_level[line_frame["item"]] <= fac_level[facility[line_frame["claim"]]]
+    line_frame = {k: a[allowed] for k, a in line_frame.items()}
+    order = np.lexsort((line_frame["day"], line_frame["claim"]))
+    line_frame = {k: a[order] for k, a in line_frame.items()}
+    claims: Frame = {
+        "person": person,
+        "card_row": row,
+        "facility_row": facility,
+        "situation": situation,
+        "profile": profile,
+        "inpatient": inpatient,
+        "visit_type": visit_type,
+        "admitted": admitted,
+        "discharged": discharged,
+        "los": los,
+        "main_diagnosis": main,
+        "other_diagnoses": other,
+        "route": route_codes(year, situation, fk, facilities.frame["points"][facility], inpatient,
+                             cards["living_area"][row]),  # fmt: skip
+        "referred_from": np.where(situation == REFERRAL, registered, None),
+    }
+    return claims, line_frame
+
+
+def _drug_quantity(rng: np.random.Generator, per_day: float, days: int, stay_days: npt.NDArray[np.int64],
+                   visit_type: npt.NDArray[np.object_], inpatient: npt.NDArray[np.bool_],
+                   unit_kind: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:  # fmt: skip
+    """Units dispensed. Tablets: doses a day × days (30 for chronic refills); pens: one or two a
+    month; vials and bags outpatient: one to three. Inpatient: doses a day × length of stay."""
+    doses = rng.integers(2, 4, stay_days.size)
+    course = np.where(np.isin(visit_type, ["05", "07", "08"]), 30, max(days, 1))
+    qty = np.where(unit_kind == 0, doses * course, np.where(unit_kind == 1, rng.integers(1, 3, stay_days.size),
+                                                            rng.integers(1, 4, stay_days.size)))  # fmt: skip
+    if per_day:
+        qty = np.where(inpatient, np.maximum(1, np.round(per_day)).astype(np.int64) * np.maximum(stay_days, 1), qty)
+    return np.asarray(np.where(unit_kind == 3, 1, qty), np.int64)

@@ -1,0 +1,129 @@
+"""Prices and amounts: each facility's approved price list, and every line split by the policy core.
+
+The amounts are not invented here: the in-scope total of a claim decides its benefit rate
+(``policy.benefit.benefit_rates``) and each line is split by ``policy.split.split_lines``, exactly
+as the assessment will recompute them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from bhyt.policy.benefit import benefit_rates
+from bhyt.policy._vector import decimal_from_int64
+from bhyt.policy.params import ParameterSet
+from bhyt.policy.split import item_rates, split_cents
+from bhyt.synth import reference as ref
+from bhyt.synth.nation import Facilities, Frame
+
+
+def item_arrays() -> dict[str, npt.NDArray[np.generic]]:
+    """The catalogue as arrays indexed like ``Lines.item``."""
+    items = list(ref.catalogue().items.values())
+    return {
+        "code": np.array([it.code for it in items], dtype=object),
+        "name": np.array([it.name for it in items], dtype=object),
+        "table": np.array([it.table for it in items], dtype=object),
+        "group": np.array([it.group for it in items], dtype=object),
+        "unit": np.array([it.unit for it in items], dtype=object),
+        "price": np.array([it.price for it in items], np.int64),
+        "route": np.array([it.route for it in items], dtype=object),
+        "item_rate": np.array([it.item_rate for it in items], np.int64),
+        "min_level": np.array([it.min_level for it in items], dtype=object),
+        "kind": np.array([it.key.split(".")[0] for it in items], dtype=object),
+        "key": np.array([it.key for it in items], dtype=object),
+    }
+
+
+def approved_prices(facilities: Facilities, item_rows: npt.NDArray[np.intp],
+                    facility_rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:  # fmt: skip
+    """The approved (BHYT) unit price of items at facilities: services, exams and beds scale with
+    the facility's level and are rounded to 100 đồng; drugs and supplies are tender prices."""
+    it = item_arrays()
+    factor_by_level = ref.catalogue().price_factor
+    level = facilities.frame["level"][facility_rows]
+    level_factor = np.array([factor_by_level[x] for x in level])
+    factor = facilities.frame["factor"][facility_rows].astype(np.float64)
+    base = it["price"][item_rows].astype(np.float64)
+    tender = np.isin(it["kind"][item_rows], ["drug", "sup"])
+    service = np.round(base * level_factor * factor, -2)
+    return np.where(tender, np.round(base * factor), service).astype(np.int64)
+
+
+def price_list(facilities: Facilities) -> pa.Table:
+    """Every facility's approved prices for the items its level may bill."""
+    it = item_arrays()
+    rank = {"primary": 0, "basic": 1, "specialised": 2}
+    f_rows, i_rows = [], []
+    for f, level in enumerate(facilities.frame["level"]):
+        ok = np.flatnonzero(np.array([rank[m] <= rank[level] for m in it["min_level"]]))
+        f_rows.append(np.full(ok.size, f))
+        i_rows.append(ok)
+    fr, ir = np.concatenate(f_rows), np.concatenate(i_rows)
+    return pa.table(
+        {
+            "facility": pa.array(facilities.frame["code"][fr], pa.string()),
+            "item_code": pa.array(it["code"][ir], pa.string()),
+            "table": pa.array(it["table"][ir], pa.string()),
+            "cost_group": pa.array(it["group"][ir], pa.string()),
+            "name": pa.array(it["name"][ir], pa.string()),
+            "price": pa.array(approved_prices(facilities, ir, fr), pa.int64()),
+        }
+    )
+
+
+def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Frame, facilities: Facilities,
+                    on: date) -> None:  # fmt: skip
+    """Fill prices, rates and amounts on ``lines`` and totals and MUC_HUONG on ``claims``, in place.
+    ``lines["unit_price"]`` may be set beforehand (a price above the list); otherwise the list price."""
+    it = item_arrays()
+    claim = lines["claim"]
+    f_row = claims["facility_row"][claim]
+    approved = approved_prices(facilities, lines["item"], f_row)
+    lines["approved_price"] = approved
+    if "unit_price" not in lines:
+        lines["unit_price"] = approved
+    digit = cards["benefit_digit"][claims["card_row"]]
+    dates = claims["admitted"].astype("datetime64[D]")
+    lines["item_rate"] = np.asarray(
+        item_rates(params, cost_groups=it["group"][lines["item"]], listed_rates=it["item_rate"][lines["item"]],
+                   benefit_digits=digit[claim], dates=dates[claim])  # fmt: skip
+    )
+    quantity = decimal_from_int64(lines["quantity_milli"], 3)
+    price = pa.array(lines["unit_price"], pa.int64())
+    first = split_cents(quantity=quantity, unit_price=price, insured_price=price, benefit_rate=np.full(claim.size, 100),
+                        item_rate=lines["item_rate"], service_rate=lines["service_rate"])  # fmt: skip
+    insured_cents = first["insured"]
+    in_scope = np.zeros(claims["person"].size, np.int64)
+    np.add.at(in_scope, claim, insured_cents)
+    facility_level = facilities.frame["level"][claims["facility_row"]]
+    rates = benefit_rates(
+        params,
+        benefit_digit=digit,
+        visit_type=claims["visit_type"],
+        route_code=claims["route"],
+        facility_level=facility_level,
+        dates=dates,
+        in_scope_total=decimal_from_int64(in_scope, 2),
+        living_area=cards["living_area"][claims["card_row"]],
+    )
+    rate = rates["rate"].cast(pa.decimal128(12, 4))  # MUC_HUONG has at most 4 characters
+    claims["benefit_rate"] = rate
+    amounts = split_cents(quantity=quantity, unit_price=price, insured_price=price,
+                          benefit_rate=rate.take(pa.array(claim)), item_rate=lines["item_rate"],
+                          service_rate=lines["service_rate"])  # fmt: skip
+    for name in ("total", "insured", "outside", "copay", "fund", "other_sources"):
+        lines[name] = np.asarray(amounts[name], np.int64)
+        total = np.zeros(claims["person"].size, np.int64)
+        np.add.at(total, claim, lines[name])
+        claims[name] = total
+    drug = it["table"][lines["item"]] == "XML2"
+    supply = np.isin(it["group"][lines["item"]], ["10", "11"])
+    for name, mask in (("drug_total", drug), ("supply_total", supply)):
+        total = np.zeros(claims["person"].size, np.int64)
+        np.add.at(total, claim[mask], lines["total"][mask])
+        claims[name] = total
