@@ -79,9 +79,7 @@ def main(xlsx: Path) -> None:
             elif rule == "A4.2":
                 entry["sex"] = "M"
             elif rule in AGE_RULES:
-                entry["min_age_days"], entry["max_age_days"] = (
-                    "" if v is None else v for v in AGE_RULES[rule]
-                )
+                entry["min_age_days"], entry["max_age_days"] = ("" if v is None else v for v in AGE_RULES[rule])
                 entry["age_rule"] = rule
             else:
                 raise SystemExit(f"unknown sub-appendix {rule!r} in sheet {name!r}")
@@ -103,9 +101,7 @@ def main(xlsx: Path) -> None:
     w.writeheader()
     w.writerows(codes[k] for k in sorted(codes))
     OUT.write_bytes(gzip.compress(buf.getvalue().encode("utf-8"), mtime=0))
-    print(
-        f"wrote {OUT.relative_to(ROOT)}: {len(codes)} codes; {len(unknown)} listed codes not in the main list"
-    )
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(codes)} codes; {len(unknown)} listed codes not in the main list")
 
 
 if __name__ == "__main__":

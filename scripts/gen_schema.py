@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_XLSX = ROOT.parent / "shared/domain/reference/qd4750-appendix-fields.xlsx"
 OUT = ROOT / "src/bhyt/claims/schema_4750.json"
 
-# Amendments after 4750 that the appendix cannot show: (table, field) -> (size, source).
+# Amendments after 4750 that the appendix cannot show: (table, field) -> (size, decimals, source).
+# MUC_HUONG grows to 4 characters so that a rate such as 47.5 (95% card × 50% route) fits.
 LATER = {
-    ("XML2", "MUC_HUONG"): (4, "QĐ 1931/QĐ-BYT, from 2026-07-01"),
-    ("XML3", "MUC_HUONG"): (4, "QĐ 1931/QĐ-BYT, from 2026-07-01"),
+    ("XML2", "MUC_HUONG"): (4, 2, "QĐ 1931/QĐ-BYT, from 2026-07-01"),
+    ("XML3", "MUC_HUONG"): (4, 2, "QĐ 1931/QĐ-BYT, from 2026-07-01"),
 }
 FIELD = re.compile(r"^[A-Z][A-Z0-9_]*$")
 GROW = re.compile(r"[Tt]ăng kích thước tối đa lên (\d+)")
@@ -69,15 +70,15 @@ def main(xlsx: Path) -> None:
             size = None if size_text == "n" else int(size_text)
             if grow := GROW.search(amendment):
                 size = int(grow.group(1))
-            note = ""
+            note, scale = "", scale_of(name, kind)
             if (code, name) in LATER:
-                size, note = LATER[(code, name)]
+                size, scale, note = LATER[(code, name)]
             fields.append(
                 {
                     "name": name,
                     "type": kind,
                     "size": size,
-                    "scale": scale_of(name, kind),
+                    "scale": scale,
                     "new_in_4750": row[0] is None or "Bổ sung trường mới" in amendment,
                     "description": " ".join(str(row[4] or "").split())[:300],
                     "amended": note or " ".join(amendment.split())[:200],
@@ -88,9 +89,7 @@ def main(xlsx: Path) -> None:
             raise SystemExit(f"{code}: a field appears twice")
         tables[code] = {"title": " ".join(str(rows[0][0]).split())[:200], "fields": fields}
     OUT.write_text(json.dumps(tables, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(
-        f"wrote {OUT.relative_to(ROOT)}: " + ", ".join(f"{k} {len(v['fields'])}" for k, v in tables.items())
-    )
+    print(f"wrote {OUT.relative_to(ROOT)}: " + ", ".join(f"{k} {len(v['fields'])}" for k, v in tables.items()))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import typer
 from bhyt import __version__, demo
 from bhyt.console import console
 from bhyt.policy import commands as policy_commands
+from bhyt.synth.commands import synth
 
 app = typer.Typer(
     help="BHYT: a national social health insurance scheme, end to end.",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(policy_commands.app, name="policy", help="Policy parameters and payment rules as code.")
+app.command("synth")(synth)
 
 
 @app.command("demo")

@@ -66,9 +66,7 @@ def test_every_dong_is_paid_by_someone(line: dict[str, object]) -> None:
 @given(lines(), percents)
 def test_a_higher_benefit_rate_never_pays_less(line: dict[str, object], other: Decimal) -> None:
     low, high = sorted([line["benefit_rate"], other])  # type: ignore[type-var]
-    assert (
-        split_line(**{**line, "benefit_rate": high}).fund >= split_line(**{**line, "benefit_rate": low}).fund
-    )  # type: ignore[arg-type]
+    assert split_line(**{**line, "benefit_rate": high}).fund >= split_line(**{**line, "benefit_rate": low}).fund  # type: ignore[arg-type]
 
 
 @SETTINGS
@@ -145,9 +143,7 @@ def test_split_beyond_int64_takes_the_decimal_path_with_the_same_result() -> Non
 
 def test_split_vectorised_refuses_floats() -> None:
     with pytest.raises(TypeError, match="not float"):
-        split_lines(
-            quantity=[1.5], unit_price=[Decimal(1)], insured_price=[Decimal(1)], benefit_rate=[Decimal(80)]
-        )
+        split_lines(quantity=[1.5], unit_price=[Decimal(1)], insured_price=[Decimal(1)], benefit_rate=[Decimal(80)])
 
 
 def test_split_vectorised_names_the_bad_row() -> None:
@@ -255,11 +251,7 @@ card_numbers = st.one_of(
 
 
 @SETTINGS
-@given(
-    st.lists(
-        st.tuples(card_numbers, dates, st.sampled_from([None, "79000", "79001"])), min_size=1, max_size=40
-    )
-)
+@given(st.lists(st.tuples(card_numbers, dates, st.sampled_from([None, "79000", "79001"])), min_size=1, max_size=40))
 def test_card_check_scalar_equals_vectorised(rows: list[tuple[str | None, date, str | None]]) -> None:
     table = check_cards([r[0] for r in rows], PARAMS, [r[1] for r in rows], [r[2] for r in rows])
     for i, (number, at, reg) in enumerate(rows):
@@ -355,9 +347,7 @@ def test_contribution_scalar_equals_vectorised(
 
 
 @SETTINGS
-@given(
-    st.integers(0, 200_000_000), st.integers(0, 200_000_000), st.dates(date(2018, 12, 1), date(2027, 12, 1))
-)
+@given(st.integers(0, 200_000_000), st.integers(0, 200_000_000), st.dates(date(2018, 12, 1), date(2027, 12, 1)))
 def test_contribution_is_monotone_in_salary(a: int, b: int, month: date) -> None:
     low, high = sorted([a, b])
     month = month.replace(day=1)
@@ -383,14 +373,30 @@ def test_vectorised_forms_segment_rows_by_parameter_epoch() -> None:
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(["4", "6", "9", "11", "13"]), st.sampled_from([100, 70, 50, 30]),
-                          st.sampled_from("12345"), dates), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["4", "6", "9", "11", "13"]),
+            st.sampled_from([100, 70, 50, 30]),
+            st.sampled_from("12345"),
+            dates,
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_item_rate_scalar_equals_vectorised(rows: list[tuple[str, int, str, date]]) -> None:
     from bhyt.policy.split import item_rate, item_rates
 
-    vector = item_rates(PARAMS, cost_groups=[r[0] for r in rows], listed_rates=[r[1] for r in rows],
-                        benefit_digits=[r[2] for r in rows], dates=[r[3] for r in rows])
+    vector = item_rates(
+        PARAMS,
+        cost_groups=[r[0] for r in rows],
+        listed_rates=[r[1] for r in rows],
+        benefit_digits=[r[2] for r in rows],
+        dates=[r[3] for r in rows],
+    )
     for i, (group, listed, digit, at) in enumerate(rows):
         visit = Visit(digit, "01", "1.1", FacilityLevel.BASIC, at, Decimal(0))
-        assert vector[i].as_py() == item_rate(PARAMS, Line(group, Decimal(1), Decimal(1), listed_item_rate=Decimal(listed)),
-                                             digit, visit)
+        assert vector[i].as_py() == item_rate(
+            PARAMS, Line(group, Decimal(1), Decimal(1), listed_item_rate=Decimal(listed)), digit, visit
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -65,7 +66,7 @@ def objects(values: object) -> npt.NDArray[np.object_]:
     return np.asarray(strings(values).to_pylist(), dtype=object)
 
 
-def decimal_from_int64(values: npt.NDArray[np.int64], scale: int, precision: int = 38) -> pa.Array:
+def decimal_from_int64(values: npt.NDArray[Any], scale: int, precision: int = 38) -> pa.Array:
     """A decimal128 column whose unscaled values are ``values``, built without a cast."""
     words = np.empty(2 * values.size, np.int64)
     words[0::2] = values

@@ -112,16 +112,12 @@ def benefit_rate(params: ParameterSet, visit: Visit) -> BenefitRate:
         raise PolicyInputError("benefit_digit", visit.benefit_digit, "the benefit digit must be 1–5")
     routes = params.route_rates("route.rates", at)
     if visit.route_code not in routes:
-        raise PolicyInputError(
-            "route_code", visit.route_code, f"not in the MA_DOITUONG_KCB list in force on {at}"
-        )
+        raise PolicyInputError("route_code", visit.route_code, f"not in the MA_DOITUONG_KCB list in force on {at}")
     inpatient = visit.visit_type in params.code_list("visit.inpatient_types", at)
     cls = "inpatient" if inpatient else "outpatient"
     route_rate = getattr(routes[visit.route_code], cls)
     if route_rate is None:
-        raise PolicyInputError(
-            "route_code", visit.route_code, f"this route code does not apply to {cls} visits"
-        )
+        raise PolicyInputError("route_code", visit.route_code, f"this route code does not apply to {cls} visits")
     areas = params.code_list("benefit.living_area_codes", at)
     if visit.living_area and visit.living_area not in areas:
         raise PolicyInputError("living_area", visit.living_area, f"expected one of {', '.join(areas)}")
@@ -161,11 +157,7 @@ def small_visit_threshold(params: ParameterSet, at: date) -> Decimal:
     >>> small_visit_threshold(default_parameters(), date(2026, 7, 1))
     Decimal('379500')
     """
-    return (
-        params.money("general.reference_amount", at)
-        * params.percent("benefit.small_visit_threshold", at)
-        / HUNDRED
-    )
+    return params.money("general.reference_amount", at) * params.percent("benefit.small_visit_threshold", at) / HUNDRED
 
 
 def five_year_date(params: ParameterSet, continuous_since: date, at: date) -> date:
@@ -179,20 +171,14 @@ def five_year_date(params: ParameterSet, continuous_since: date, at: date) -> da
 
 def copay_exemption_threshold(params: ParameterSet, at: date) -> int:
     """Co-payment in a calendar year above which the 5-year exemption starts (6 × reference)."""
-    return params.integer("benefit.copay_exemption_threshold_months", at) * params.money(
-        "general.reference_amount", at
-    )
+    return params.integer("benefit.copay_exemption_threshold_months", at) * params.money("general.reference_amount", at)
 
 
-def copay_exemption_applies(
-    params: ParameterSet, at: date, five_year: date | None, copay_this_year: Decimal
-) -> bool:
+def copay_exemption_applies(params: ParameterSet, at: date, five_year: date | None, copay_this_year: Decimal) -> bool:
     """Whether the co-payment exemption is in force on ``at``: the 5-year date is reached and the
     year's co-payment so far is strictly above the threshold. (ND 188 Art. 18(2)(c)'s conversion
     of the running total when the base salary changes mid-year is the registry's job.)"""
-    return (
-        five_year is not None and five_year <= at and copay_this_year > copay_exemption_threshold(params, at)
-    )
+    return five_year is not None and five_year <= at and copay_this_year > copay_exemption_threshold(params, at)
 
 
 def _lookup(keys: list[str], values: pa.Array, col: pa.Array) -> pa.Array:
@@ -296,9 +282,7 @@ def benefit_rates(
         primary = np.asarray(pc.equal(pc.take(level_col, take), FacilityLevel.PRIMARY.value)) & params.flag(
             "benefit.primary_level_full_rate", at
         )
-        excluded = np.asarray(
-            pc.is_in(rc, pa.array(params.code_list("benefit.copay_exemption_excluded_routes", at)))
-        )
+        excluded = np.asarray(pc.is_in(rc, pa.array(params.code_list("benefit.copay_exemption_excluded_routes", at))))
         exempt_ok = exempt[rows] & ~excluded
         full = small | primary | exempt_ok
         effective = pc.if_else(pa.array(full), pa.scalar(Decimal(100), PERCENT), level)

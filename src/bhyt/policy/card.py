@@ -108,9 +108,7 @@ def _lists(params: ParameterSet, at: date) -> _Lists:
 _TEN_DIGITS = re.compile(r"^[0-9]{10}$")
 
 
-def check_card(
-    number: str | None, params: ParameterSet, at: date, registered_facility: str | None = None
-) -> CardCheck:
+def check_card(number: str | None, params: ParameterSet, at: date, registered_facility: str | None = None) -> CardCheck:
     """Check one card number as at ``at``; with ``registered_facility`` (MA_DKBD) also whether a
     temporary registration carries a temporary number.
 
@@ -185,9 +183,7 @@ def check_cards(
         lists = _lists(params, when)
         take = pa.array(rows)
         g = pc.take(group, take)
-        checks["card.group"][rows] = ~np.asarray(
-            pc.fill_null(pc.is_in(g, pa.array(list(lists.usual))), False)
-        )
+        checks["card.group"][rows] = ~np.asarray(pc.fill_null(pc.is_in(g, pa.array(list(lists.usual))), False))
         checks["card.benefit_digit"][rows] = ~np.asarray(
             pc.fill_null(pc.is_in(pc.take(digit, take), pa.array(sorted(lists.digits))), False)
         )

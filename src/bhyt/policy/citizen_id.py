@@ -106,9 +106,7 @@ def check_citizen_ids(
     missing = np.asarray(pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True))
     prov = pc.utf8_slice_codeunits(arr, 1, 3)
     prov_ok = np.asarray(
-        pc.fill_null(
-            pc.and_(pc.starts_with(arr, "0"), pc.is_in(prov, pa.array(sorted(province_codes())))), False
-        )
+        pc.fill_null(pc.and_(pc.starts_with(arr, "0"), pc.is_in(prov, pa.array(sorted(province_codes())))), False)
     )
     safe = pc.if_else(pa.array(fmt_ok), arr, pa.scalar("0" * 12))
     digit = np.asarray(pc.cast(pc.utf8_slice_codeunits(safe, 3, 4), pa.int64()))
@@ -145,9 +143,7 @@ def check_citizen_ids(
     return pa.table(
         {
             "error": pa.array(error, pa.string()),
-            "birth_year": pa.array(
-                [int(y) if v else None for y, v in zip(year, valid, strict=True)], pa.int32()
-            ),
+            "birth_year": pa.array([int(y) if v else None for y, v in zip(year, valid, strict=True)], pa.int32()),
             "sex": pa.array([s if v else None for s, v in zip(sex, valid, strict=True)], pa.string()),
             "province": pc.if_else(pa.array(valid), prov, pa.nulls(n, pa.string())),
         }

@@ -124,9 +124,7 @@ def diff(date1: str, date2: str) -> None:
 def _line(spec: str) -> Line:
     parts = spec.split(":")
     if not 3 <= len(parts) <= 6:
-        raise typer.BadParameter(
-            f"--line {spec!r}: expected GROUP:QUANTITY:PRICE[:BHYT_PRICE[:ITEM_RATE[:SCOPE]]]"
-        )
+        raise typer.BadParameter(f"--line {spec!r}: expected GROUP:QUANTITY:PRICE[:BHYT_PRICE[:ITEM_RATE[:SCOPE]]]")
     try:
         nums = [Decimal(x) for x in parts[1:5] if x]
     except InvalidOperation:
@@ -148,9 +146,7 @@ def explain(
     route: Annotated[str, typer.Option(help="Route code MA_DOITUONG_KCB, e.g. 1.1 or 3.1.")],
     line: Annotated[
         list[str],
-        typer.Option(
-            help="GROUP:QUANTITY:PRICE[:BHYT_PRICE[:ITEM_RATE[:SCOPE]]], repeatable; GROUP is MA_NHOM."
-        ),
+        typer.Option(help="GROUP:QUANTITY:PRICE[:BHYT_PRICE[:ITEM_RATE[:SCOPE]]], repeatable; GROUP is MA_NHOM."),
     ],
     at: DateOpt,
     visit_type: Annotated[str, typer.Option(help="MA_LOAI_KCB: 01 outpatient, 03 inpatient, …")] = "01",
@@ -198,9 +194,7 @@ def explain(
     for col in ("line", "total (BV)", "in scope (BH)", "outside (BNTT)", "co-pay (BNCCT)", "fund (BHTT)"):
         lines.add_column(col, justify="right" if col != "line" else "left")
     for spec, a in (*zip(line, priced.lines, strict=True), ("total", priced.totals)):
-        lines.add_row(
-            spec, amount(a.total), amount(a.insured), amount(a.outside), amount(a.copay), amount(a.fund)
-        )
+        lines.add_row(spec, amount(a.total), amount(a.insured), amount(a.outside), amount(a.copay), amount(a.fund))
     out.print(lines)
 
 

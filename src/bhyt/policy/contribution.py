@@ -60,9 +60,7 @@ class Contribution:
     social_insurance: int = 0  # paid from the social insurance fund (pensions, benefits)
 
     def __add__(self, other: Contribution) -> Contribution:
-        return Contribution(
-            *(getattr(self, f) + getattr(other, f) for f in Contribution.__dataclass_fields__)
-        )
+        return Contribution(*(getattr(self, f) + getattr(other, f) for f in Contribution.__dataclass_fields__))
 
 
 def half_up(value: Fraction) -> int:
@@ -125,9 +123,7 @@ def monthly_contribution(
         state = half_up(total * Fraction(share) / 100)
         return Contribution(total, state=state, person=total - state)
     if household_position is None or household_position < 1:
-        raise PolicyInputError(
-            "household_position", household_position, "household members need their order, from 1"
-        )
+        raise PolicyInputError("household_position", household_position, "household members need their order, from 1")
     schedule = params.percent_list("contribution.household_schedule", month)
     step = schedule[min(household_position, len(schedule)) - 1]
     total = half_up(base_salary * rate * Fraction(step) / 100)
@@ -180,9 +176,7 @@ def household_contributions(
         funding = params.code_by_code("contribution.funding_by_group", start).get(group)
         if funding == Funding.HOUSEHOLD:
             position += 1
-            out.append(
-                contribution(params, group=group, start=start, months=months, household_position=position)
-            )
+            out.append(contribution(params, group=group, start=start, months=months, household_position=position))
         else:
             out.append(contribution(params, group=group, start=start, months=months))
     return out
@@ -203,13 +197,9 @@ def monthly_contributions(
     group = np.asarray(_vector.strings(groups).to_pylist(), dtype=object)
     n = len(group)
     days = _vector.as_days(months, n)
-    income = np.asarray(
-        pa.array(incomes if incomes is not None else [None] * n, pa.int64()).fill_null(-1), np.int64
-    )
+    income = np.asarray(pa.array(incomes if incomes is not None else [None] * n, pa.int64()).fill_null(-1), np.int64)
     position = np.asarray(
-        pa.array(
-            household_positions if household_positions is not None else [None] * n, pa.int64()
-        ).fill_null(0),
+        pa.array(household_positions if household_positions is not None else [None] * n, pa.int64()).fill_null(0),
         np.int64,
     )
     keys = np.asarray(
@@ -239,15 +229,11 @@ def monthly_contributions(
                     raise PolicyInputError("income", None, f"{f.value}-funded groups need an income")
                 base = inc[m]
                 if f is Funding.EMPLOYER:
-                    base = np.minimum(
-                        base, params.integer("contribution.salary_cap_multiple", at) * base_salary
-                    )
+                    base = np.minimum(base, params.integer("contribution.salary_cap_multiple", at) * base_salary)
                 total[m] = rounded(base * rate.numerator, rate.denominator)
             elif f is Funding.HOUSEHOLD:
                 if (pos[m] < 1).any():
-                    raise PolicyInputError(
-                        "household_position", None, "household members need their order, from 1"
-                    )
+                    raise PolicyInputError("household_position", None, "household members need their order, from 1")
                 schedule = params.percent_list("contribution.household_schedule", at)
                 steps = [Fraction(s) / 100 for s in schedule]
                 for k, step in enumerate(steps):

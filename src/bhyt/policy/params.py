@@ -378,9 +378,7 @@ def _parse_value(kind: Kind, raw: object, file: str, key: str) -> Value:
         code = _code(k, file, key)
         row = _mapping(v, file, f"{key}.{code}")
         if set(row) != {"inpatient", "outpatient"}:
-            raise _fail(
-                file, f"{key}.{code}", f"expected keys inpatient and outpatient, got {sorted(map(str, row))}"
-            )
+            raise _fail(file, f"{key}.{code}", f"expected keys inpatient and outpatient, got {sorted(map(str, row))}")
         rates[code] = RouteRate(
             *(
                 None if row[c] is None else _percent(row[c], file, f"{key}.{code}.{c}")
@@ -449,9 +447,7 @@ def parse_parameter(name: str, text: str, file: str) -> Parameter:
                 end=end,
                 value=_parse_value(kind, body["value"], file, f"{key}.value"),
                 status=_enum(Status, body["status"], file, f"{key}.status") if "status" in body else status,
-                reference=_text(body["reference"], file, f"{key}.reference")
-                if "reference" in body
-                else reference,
+                reference=_text(body["reference"], file, f"{key}.reference") if "reference" in body else reference,
                 note=_text(body["note"], file, f"{key}.note") if "note" in body else "",
             )
         )

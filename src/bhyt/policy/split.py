@@ -110,9 +110,7 @@ def _split_line(
         if not ZERO <= value <= HUNDRED:
             raise PolicyInputError(name, value, "a percentage must be within 0–100")
     total = money(quantity * unit_price * service_rate / HUNDRED)
-    insured = (
-        money(quantity * insured_price * item_rate / HUNDRED * service_rate / HUNDRED) if in_scope else ZERO
-    )
+    insured = money(quantity * insured_price * item_rate / HUNDRED * service_rate / HUNDRED) if in_scope else ZERO
     if insured > total:
         raise PolicyInputError(
             "insured_price", insured_price, f"insured amount {insured} exceeds the line total {total}"
@@ -334,8 +332,9 @@ def item_rate(params: ParameterSet, line: Line, benefit_digit: str, visit: Visit
     return line.listed_item_rate
 
 
-def item_rates(params: ParameterSet, *, cost_groups: object, listed_rates: object, benefit_digits: object,
-               dates: object) -> pa.Array:
+def item_rates(
+    params: ParameterSet, *, cost_groups: object, listed_rates: object, benefit_digits: object, dates: object
+) -> pa.Array:
     """Vectorised :func:`item_rate`: the listed rate for percentage-paid groups, except for the
     exempt benefit levels; 100 otherwise (int64 percents)."""
     groups, digits = _vector.objects(cost_groups), _vector.objects(benefit_digits)
@@ -406,14 +405,10 @@ def price_visit(params: ParameterSet, visit: Visit, lines: Sequence[Line]) -> Pr
         for ln, r, s in zip(lines, rates, scopes, strict=True)
     ]
     steps = list(rate.steps)
-    packages = sorted(
-        {ln.supply_package for ln in lines if ln.supply_package and ln.cost_group in SUPPLY_GROUPS}
-    )
+    packages = sorted({ln.supply_package for ln in lines if ln.supply_package and ln.cost_group in SUPPLY_GROUPS})
     for package in packages:
         ceiling = supply_package_ceiling(params, visit)
-        idx = [
-            i for i, ln in enumerate(lines) if ln.supply_package == package and ln.cost_group in SUPPLY_GROUPS
-        ]
+        idx = [i for i, ln in enumerate(lines) if ln.supply_package == package and ln.cost_group in SUPPLY_GROUPS]
         over = sum((amounts[i].fund for i in idx), ZERO) - ceiling
         steps.append(
             Step(
@@ -427,11 +422,7 @@ def price_visit(params: ParameterSet, visit: Visit, lines: Sequence[Line]) -> Pr
                 break
             cut = min(over, amounts[i].fund)
             a = amounts[i]
-            amounts[i] = LineAmounts(
-                a.total, a.insured, a.other_sources, a.outside, a.copay + cut, a.fund - cut
-            )
+            amounts[i] = LineAmounts(a.total, a.insured, a.other_sources, a.outside, a.copay + cut, a.fund - cut)
             over -= cut
-    totals = LineAmounts(
-        *(sum((getattr(a, f) for a in amounts), ZERO) for f in LineAmounts.__dataclass_fields__)
-    )
+    totals = LineAmounts(*(sum((getattr(a, f) for a in amounts), ZERO) for f in LineAmounts.__dataclass_fields__))
     return PricedVisit(rate, tuple(amounts), totals, tuple(steps))

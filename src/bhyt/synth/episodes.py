@@ -20,10 +20,11 @@ I = npt.NDArray[np.intp]  # noqa: E741
 
 # Situations of a visit.
 REG, PRIM_OTHER, REFERRAL, SELF, OUT_PROV, EMERG = range(6)
-OUT_SITUATIONS = [0.60, 0.10, 0.12, 0.11, 0.05, 0.02]
+OUT_SITUATIONS = [0.62, 0.05, 0.14, 0.12, 0.05, 0.02]
 IN_SITUATIONS = [0.20, 0.0, 0.45, 0.15, 0.05, 0.15]
 LEVEL_RANK = {"primary": 0, "basic": 1, "specialised": 2}
-LOS_LIFT = 0.15  # calibration: lengths of stay a little above the profiles' typical values
+NONE = np.array(None, dtype=object)
+LOS_LIFT = 0.15  # calibration: shift of the log length of stay against the profiles' typical values
 HOSPITAL_KINDS = ["district", "private", "provincial_basic", "provincial", "central"]
 
 
@@ -38,8 +39,9 @@ class Lines:
     package: list[npt.NDArray[np.object_]]
     service_rate: list[npt.NDArray[np.int64]]
 
-    def add(self, claim: I, item: I, qty_milli: object, day: object = 0, package: object = None,
-            service_rate: object = 100) -> None:  # fmt: skip
+    def add(
+        self, claim: I, item: I, qty_milli: object, day: object = 0, package: object = None, service_rate: object = 100
+    ) -> None:
         n = claim.size
         self.claim.append(claim)
         self.item.append(item)
@@ -63,7 +65,7 @@ def _categorical(rng: np.random.Generator, weights: npt.NDArray[np.float64]) -> 
     """One column index per row of a non-negative weight matrix."""
     cum = np.cumsum(weights, axis=1)
     u = rng.random(weights.shape[0]) * cum[:, -1]
-    return (cum < u[:, None]).sum(axis=1).astype(np.intp)
+    return np.asarray((cum < u[:, None]).sum(axis=1), dtype=np.intp)
 
 
 def _visits(rng: np.random.Generator, people: Frame, cards: Frame, year: int) -> Frame:
@@ -91,6 +93,18 @@ def _visits(rng: np.random.Generator, people: Frame, cards: Frame, year: int) ->
     return {"person": owners[visit_of], "card_row": row, "date": day}
 
 
+def _catastrophic(rng: np.random.Generator, cards: Frame) -> Frame:
+    """The few patients whose care costs hundreds of millions a year (haemophilia and the like,
+    calibration.md §9): about 25 per million insured, each with 3 + Poisson(4) long stays."""
+    first = np.flatnonzero(np.r_[True, np.diff(cards["person_index"]) != 0])
+    chosen = first[rng.random(first.size) < ref.CATASTROPHIC_PER_INSURED]
+    stays = 3 + rng.poisson(4, chosen.size)
+    rows = np.repeat(chosen, stays)
+    span = (cards["valid_to"][rows] - cards["valid_from"][rows]).astype(np.int64) - 14
+    day = cards["valid_from"][rows] + (rng.random(rows.size) * np.maximum(span, 1)).astype("timedelta64[D]")
+    return {"person": cards["person_index"][rows], "card_row": rows.astype(np.intp), "date": day}
+
+
 def _profiles(rng: np.random.Generator, people: Frame, person: I, inpatient: npt.NDArray[np.bool_]) -> I:
     cat = ref.catalogue()
     age, sex = people["age"][person], people["sex"][person]
@@ -103,8 +117,15 @@ def _profiles(rng: np.random.Generator, people: Frame, person: I, inpatient: npt
     return _categorical(rng, weights)
 
 
-def _pick(rng: np.random.Generator, facilities: Facilities, rows_for: dict[str, I], province: npt.NDArray[np.object_],
-          kinds: list[str], sel: I, out: I) -> None:  # fmt: skip
+def _pick(
+    rng: np.random.Generator,
+    facilities: Facilities,
+    rows_for: dict[str, I],
+    province: npt.NDArray[np.object_],
+    kinds: list[str],
+    sel: I,
+    out: I,
+) -> None:
     """Fill ``out[sel]`` with facilities of ``kinds`` in each visit's province (falling back to any
     hospital of the province, then to any facility of the run)."""
     u = rng.random(sel.size)
@@ -118,8 +139,14 @@ def _pick(rng: np.random.Generator, facilities: Facilities, rows_for: dict[str, 
         out[sel[at]] = rows[(u[at] * rows.size).astype(np.intp)]
 
 
-def route_codes(year: int, situation: I, kind: npt.NDArray[np.object_], points: npt.NDArray[np.object_],
-                inpatient: npt.NDArray[np.bool_], living: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:  # fmt: skip
+def route_codes(
+    year: int,
+    situation: I,
+    kind: npt.NDArray[np.object_],
+    points: npt.NDArray[np.object_],
+    inpatient: npt.NDArray[np.bool_],
+    living: npt.NDArray[np.object_],
+) -> npt.NDArray[np.object_]:
     """MA_DOITUONG_KCB for each visit, by the list in force in ``year``."""
     n = situation.size
     out = np.full(n, "1.1", dtype=object)
@@ -161,11 +188,16 @@ def episodes_chunk(
     items = list(cat.items.values())
     item_index = {it.key: i for i, it in enumerate(items)}
     v = _visits(rng, people, cards, year)
-    person, row = v["person"], v["card_row"]
+    catastrophic = _catastrophic(rng, cards)
+    person = np.concatenate([v["person"], catastrophic["person"]])
+    row = np.concatenate([v["card_row"], catastrophic["card_row"]])
+    v["date"] = np.concatenate([v["date"], catastrophic["date"]])
     n = person.size
     band = people["age_band"][person]
     inpatient = rng.random(n) < np.array(ref.INPATIENT_BY_BAND)[band]
+    inpatient[v["person"].size :] = True
     profile = _profiles(rng, people, person, inpatient)
+    profile[v["person"].size :] = next(i for i, p in enumerate(cat.profiles) if p.key == "haemophilia")
     prof = cat.profiles
     min_level = np.array([LEVEL_RANK[p.min_level] for p in prof])[profile]
 
@@ -180,8 +212,15 @@ def episodes_chunk(
     reg_kind = np.where(reg_row >= 0, fkind[np.maximum(reg_row, 0)], "none")
     # A registered station cannot take an inpatient stay or a profile needing a hospital.
     reg_ok = (reg_row >= 0) & ~(inpatient & (reg_kind == "station"))
-    reg_ok &= np.array([LEVEL_RANK[x] for x in np.where(reg_row >= 0, facilities.frame["level"][np.maximum(reg_row, 0)],
-                                                          "primary")]) >= min_level  # fmt: skip
+    reg_ok &= (
+        np.array(
+            [
+                LEVEL_RANK[x]
+                for x in np.where(reg_row >= 0, facilities.frame["level"][np.maximum(reg_row, 0)], "primary")
+            ]
+        )
+        >= min_level
+    )
     situation[(situation == REG) & ~reg_ok] = REFERRAL
     situation[(situation == PRIM_OTHER) & (min_level > 0)] = REFERRAL
     province = people["province"][person]
@@ -193,7 +232,15 @@ def episodes_chunk(
     rows_for = {"any_hospital": np.flatnonzero(np.isin(fkind, HOSPITAL_KINDS))}
     if rows_for["any_hospital"].size == 0:
         rows_for["any_hospital"] = np.arange(fkind.size)
-    _pick(rng, facilities, rows_for, treat_province, ["station"], np.flatnonzero(situation == PRIM_OTHER), facility)
+    _pick(
+        rng,
+        facilities,
+        rows_for,
+        treat_province,
+        ["station"],
+        np.flatnonzero(situation == PRIM_OTHER),
+        facility,
+    )
     referral_kind = rng.choice(3, size=n, p=[0.5, 0.42, 0.08])
     for k, kinds in enumerate((["district", "private", "provincial_basic"], ["provincial"], ["central"])):
         sel = np.flatnonzero((situation == REFERRAL) & (referral_kind == k))
@@ -209,8 +256,15 @@ def episodes_chunk(
     for k, kinds in enumerate((["district"], ["private", "provincial_basic"], ["provincial"], ["central"])):
         sel = np.flatnonzero(np.isin(situation, [SELF, OUT_PROV]) & (self_kind == k))
         _pick(rng, facilities, rows_for, treat_province, kinds, sel, facility)
-    _pick(rng, facilities, rows_for, treat_province, ["district", "provincial"], np.flatnonzero(situation == EMERG),
-          facility)  # fmt: skip
+    _pick(
+        rng,
+        facilities,
+        rows_for,
+        treat_province,
+        ["district", "provincial"],
+        np.flatnonzero(situation == EMERG),
+        facility,
+    )
     # A facility below the profile's level sends the patient up: a referral to the provincial hospital.
     level = np.array([LEVEL_RANK[x] for x in facilities.frame["level"][facility]])
     low = np.flatnonzero(level < min_level)
@@ -221,8 +275,9 @@ def episodes_chunk(
     station = fk == "station"
     chronic = np.array([p.chronic for p in prof])[profile]
     u = rng.random(n)
-    visit_type = np.where(chronic, np.select([u < 0.6, u < 0.75, u < 0.9], ["01", "05", "08"], "07"),
-                          np.where(u < 0.93, "01", "02")).astype(object)  # fmt: skip
+    visit_type = np.where(
+        chronic, np.select([u < 0.6, u < 0.75, u < 0.9], ["01", "05", "08"], "07"), np.where(u < 0.93, "01", "02")
+    ).astype(object)
     visit_type[inpatient] = np.where(u[inpatient] < 0.85, "03", np.where(u[inpatient] < 0.95, "04", "09"))
     visit_type[inpatient & station] = "06"
     los_mean = np.array([max(p.los, 1.0) for p in prof])[profile]
@@ -250,8 +305,9 @@ def episodes_chunk(
     other[other == main] = ""
 
     # Tablets and sachets are dispensed by the dose; vials, ampoules and bags by the administration.
-    unit_kind = np.array([3 if it.per_stay else 0 if it.unit in ("Viên", "Gói") else 1 if it.unit == "Bút tiêm" else 2
-                          for it in items])  # fmt: skip
+    unit_kind = np.array(
+        [3 if it.per_stay else 0 if it.unit in ("Viên", "Gói") else 1 if it.unit == "Bút tiêm" else 2 for it in items]
+    )
     lines = Lines([], [], [], [], [], [])
     claim_ix = np.arange(n)
     exam_keys = [p.exam for p in prof]
@@ -271,15 +327,16 @@ def episodes_chunk(
             keys = np.array([item_index[k] for k in c.items], np.intp)
             if c.kind in ("labs", "drugs"):
                 mean = c.mean * (1 + los[sel] / 5 if p.cls == "inpatient" and c.kind == "labs" else 1)
-                k = np.minimum(rng.poisson(np.broadcast_to(mean, sel.size)), keys.size)
-                ranks = np.argsort(np.argsort(rng.random((sel.size, keys.size)), axis=1), axis=1)
-                ci, ii = np.nonzero(ranks < k[:, None])
-                claims_of, chosen = sel[ci], keys[ii]
+                count = np.minimum(rng.poisson(np.broadcast_to(mean, sel.size)), keys.size)
+                shuffled = np.argsort(rng.random((sel.size, keys.size)), axis=1)  # k distinct items a claim
+                ci, pos = np.nonzero(np.arange(keys.size)[None, :] < count[:, None])
+                claims_of, chosen = sel[ci], keys[shuffled[ci, pos]]
                 if c.kind == "labs":
                     lines.add(claims_of, chosen, 1000, rng.integers(0, days[ci]))
                 else:
-                    qty = _drug_quantity(rng, c.per_day, c.days, days[ci], visit_type[claims_of], inpatient[claims_of],
-                                         unit_kind[chosen])  # fmt: skip
+                    qty = _drug_quantity(
+                        rng, c.per_day, c.days, days[ci], visit_type[claims_of], inpatient[claims_of], unit_kind[chosen]
+                    )
                     lines.add(claims_of, chosen, qty * 1000)
             else:
                 hit = rng.random(sel.size) < c.p
@@ -304,8 +361,12 @@ def episodes_chunk(
             ward_days = los[stay].copy()
             ward_days[np.searchsorted(stay, icu)] -= icu_days
             keep = ward_days > 0
-            lines.add(stay[keep], np.full(int(keep.sum()), item_index[p.bed]), ward_days[keep] * 1000,
-                      np.isin(stay[keep], icu) * 2)  # fmt: skip
+            lines.add(
+                stay[keep],
+                np.full(int(keep.sum()), item_index[p.bed]),
+                ward_days[keep] * 1000,
+                np.isin(stay[keep], icu) * 2,
+            )
             day_stay = sel[visit_type[sel] == "04"]
             lines.add(day_stay, np.full(day_stay.size, item_index["day" + p.bed]), los[day_stay] * 1000)
     line_frame = lines.frame()
@@ -329,22 +390,32 @@ def episodes_chunk(
         "los": los,
         "main_diagnosis": main,
         "other_diagnoses": other,
-        "route": route_codes(year, situation, fk, facilities.frame["points"][facility], inpatient,
-                             cards["living_area"][row]),  # fmt: skip
-        "referred_from": np.where(situation == REFERRAL, registered, None),
+        "route": route_codes(
+            year, situation, fk, facilities.frame["points"][facility], inpatient, cards["living_area"][row]
+        ),
+        "referred_from": np.where(situation == REFERRAL, registered, NONE),
     }
     return claims, line_frame
 
 
-def _drug_quantity(rng: np.random.Generator, per_day: float, days: int, stay_days: npt.NDArray[np.int64],
-                   visit_type: npt.NDArray[np.object_], inpatient: npt.NDArray[np.bool_],
-                   unit_kind: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:  # fmt: skip
+def _drug_quantity(
+    rng: np.random.Generator,
+    per_day: float,
+    days: int,
+    stay_days: npt.NDArray[np.int64],
+    visit_type: npt.NDArray[np.object_],
+    inpatient: npt.NDArray[np.bool_],
+    unit_kind: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
     """Units dispensed. Tablets: doses a day × days (30 for chronic refills); pens: one or two a
     month; vials and bags outpatient: one to three. Inpatient: doses a day × length of stay."""
-    doses = rng.integers(2, 4, stay_days.size)
+    doses = rng.integers(2, 5, stay_days.size)
     course = np.where(np.isin(visit_type, ["05", "07", "08"]), 30, max(days, 1))
-    qty = np.where(unit_kind == 0, doses * course, np.where(unit_kind == 1, rng.integers(1, 3, stay_days.size),
-                                                            rng.integers(1, 4, stay_days.size)))  # fmt: skip
+    qty = np.where(
+        unit_kind == 0,
+        doses * course,
+        np.where(unit_kind == 1, rng.integers(1, 3, stay_days.size), rng.integers(1, 4, stay_days.size)),
+    )
     if per_day:
         qty = np.where(inpatient, np.maximum(1, np.round(per_day)).astype(np.int64) * np.maximum(stay_days, 1), qty)
     return np.asarray(np.where(unit_kind == 3, 1, qty), np.int64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,7 @@ from bhyt.policy.provinces import provinces
 from bhyt.refdata import communes
 from bhyt.synth import reference as ref
 
-Arr = npt.NDArray[np.generic]
+Arr = npt.NDArray[Any]
 Frame = dict[str, Arr]
 
 # Facility kinds: (level, former level, ownership), with national counts per 102.5M people [V]/[B]
@@ -33,10 +34,13 @@ KINDS = {
 }
 FLOOR = {"station": 3, "district": 1, "private": 0, "provincial_basic": 0, "provincial": 1, "central": 0}
 KIND_NAMES = {
-    "station": "Trạm Y tế", "district": "Trung tâm Y tế khu vực", "private": "Bệnh viện tư nhân",
-    "provincial_basic": "Bệnh viện Đa khoa tỉnh", "provincial": "Bệnh viện Đa khoa tỉnh",
+    "station": "Trạm Y tế",
+    "district": "Trung tâm Y tế khu vực",
+    "private": "Bệnh viện tư nhân",
+    "provincial_basic": "Bệnh viện Đa khoa tỉnh",
+    "provincial": "Bệnh viện Đa khoa tỉnh",
     "central": "Bệnh viện Trung ương",
-}  # fmt: skip
+}
 
 
 def predecessors() -> dict[str, list[str]]:
@@ -62,8 +66,21 @@ def build_facilities(rng: np.random.Generator, selected: Sequence[str], people: 
     shares = np.array([ref.PROVINCE_SHARES[p] for p in selected])
     pops = people * shares / shares.sum()
     pred = predecessors()
-    cols: dict[str, list[object]] = {k: [] for k in
-        ("code", "name", "province", "province_old", "kind", "level", "former_level", "ownership", "points", "factor")}  # fmt: skip
+    cols: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "code",
+            "name",
+            "province",
+            "province_old",
+            "kind",
+            "level",
+            "former_level",
+            "ownership",
+            "points",
+            "factor",
+        )
+    }
     serial: dict[str, int] = {}
     for province, pop in zip(selected, pops, strict=True):
         olds = pred[province]
@@ -103,6 +120,89 @@ def _commune_pools() -> dict[str, npt.NDArray[np.object_]]:
     return {p: np.array(v, dtype=object) for p, v in pools.items()}
 
 
+FAMILY = np.array(
+    [
+        "Nguyễn",
+        "Trần",
+        "Lê",
+        "Phạm",
+        "Hoàng",
+        "Huỳnh",
+        "Phan",
+        "Vũ",
+        "Võ",
+        "Đặng",
+        "Bùi",
+        "Đỗ",
+        "Hồ",
+        "Ngô",
+        "Dương",
+        "Lý",
+    ],
+    dtype=object,
+)
+FAMILY_SHARE = np.array([38, 11, 9.5, 7, 5.1, 4, 4.5, 3.9, 3.9, 2.1, 2, 1.4, 1.3, 1.3, 1, 0.5])
+MIDDLE = {
+    "M": np.array(["Văn", "Đức", "Minh", "Quang", "Hữu", "Thành", "Công"], dtype=object),
+    "F": np.array(["Thị", "Ngọc", "Thu", "Thanh", "Kim", "Bảo", "Mai"], dtype=object),
+}
+GIVEN = {
+    "M": np.array(
+        [
+            "An",
+            "Bình",
+            "Cường",
+            "Dũng",
+            "Hùng",
+            "Hưng",
+            "Khánh",
+            "Long",
+            "Nam",
+            "Phong",
+            "Quân",
+            "Sơn",
+            "Tâm",
+            "Thắng",
+            "Tuấn",
+            "Việt",
+        ],
+        dtype=object,
+    ),
+    "F": np.array(
+        [
+            "Anh",
+            "Chi",
+            "Dung",
+            "Hà",
+            "Hằng",
+            "Hoa",
+            "Hương",
+            "Lan",
+            "Linh",
+            "Mai",
+            "Nga",
+            "Ngọc",
+            "Nhung",
+            "Phương",
+            "Thảo",
+            "Trang",
+        ],
+        dtype=object,
+    ),
+}
+
+
+def names(rng: np.random.Generator, sex: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Vietnamese full names: family name by its national frequency, then middle and given names."""
+    family = rng.choice(FAMILY, sex.size, p=FAMILY_SHARE / FAMILY_SHARE.sum())
+    out = np.empty(sex.size, dtype=object)
+    for s in ("M", "F"):
+        m = sex == s
+        k = int(m.sum())
+        out[m] = family[m] + " " + rng.choice(MIDDLE[s], k) + " " + rng.choice(GIVEN[s], k)
+    return out
+
+
 ETHNIC_MINORITIES = np.array(["02", "03", "06", "07", "08", "09", "05", "04"], dtype=object)  # Tày, Thái, …
 
 
@@ -122,7 +222,12 @@ class IdentityCounters:
 
 
 def people_chunk(
-    rng: np.random.Generator, start: int, n: int, year: int, selected: Sequence[str], counters: IdentityCounters
+    rng: np.random.Generator,
+    start: int,
+    n: int,
+    year: int,
+    selected: Sequence[str],
+    counters: IdentityCounters,
 ) -> Frame:
     """``n`` people with ids from ``start``, grouped in households that share a commune."""
     sizes = rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.12, 0.20, 0.22, 0.25, 0.13, 0.08])
@@ -136,7 +241,11 @@ def people_chunk(
     pools = _commune_pools()
     hh_old = np.array([pred[p][int(rng.integers(len(pred[p])))] for p in hh_province], dtype=object)
     hh_commune = np.array([pools[o][int(rng.integers(len(pools[o])))] for o in hh_old], dtype=object)
-    province, province_old, commune = hh_province[household_of], hh_old[household_of], hh_commune[household_of]
+    province, province_old, commune = (
+        hh_province[household_of],
+        hh_old[household_of],
+        hh_commune[household_of],
+    )
 
     band = rng.choice(len(ref.AGE_BANDS), size=n, p=[b[2] for b in ref.AGE_BANDS])
     lo = np.array([b[0] for b in ref.AGE_BANDS])[band]
@@ -160,6 +269,7 @@ def people_chunk(
     person_id = np.arange(start, start + n, dtype=np.int64)
     return {
         "person_id": person_id,
+        "name": names(rng, sex),
         "citizen_id": citizen_id,
         "birth_date": birth,
         "age": age,
@@ -203,14 +313,16 @@ def cards_chunk(
     card_province = np.where(rng.random(idx.size) < (0.5 if year >= 2025 else 0.0), province, province_old)
     card_province = np.where(group == "QN", "97", np.where(np.isin(group, ["CA", "CY"]), "98", card_province))
     pid = people["person_id"][idx]
-    bhxh = np.array([f"{o}{(p * 48_271 + 12_345) % 100_000_000:08d}" for o, p in zip(province_old, pid, strict=True)],
-                    dtype=object)  # fmt: skip
-    number = np.array([f"{g}{d}{c}{b}" for g, d, c, b in zip(group, digit, card_province, bhxh, strict=True)],
-                      dtype=object)  # fmt: skip
+    bhxh = np.array(
+        [f"{o}{(p * 48_271 + 12_345) % 100_000_000:08d}" for o, p in zip(province_old, pid, strict=True)], dtype=object
+    )
+    number = np.array(
+        [f"{g}{d}{c}{b}" for g, d, c, b in zip(group, digit, card_province, bhxh, strict=True)], dtype=object
+    )
 
     # Registered primary facility: a station, a district hospital or a provincial one in the province.
     registered = np.empty(idx.size, dtype=object)
-    choice = rng.choice(3, size=idx.size, p=[0.62, 0.33, 0.05])
+    choice = rng.choice(3, size=idx.size, p=[0.42, 0.46, 0.12])
     pick = rng.random(idx.size)
     for prov in np.unique(province):
         for c, kinds in enumerate((["station"], ["district", "private", "provincial_basic"], ["provincial"])):
@@ -221,8 +333,9 @@ def cards_chunk(
             registered[sel] = facilities.frame["code"][rows[(pick[sel] * rows.size).astype(np.intp)]]
     newborn_temp = (people["age"][idx] == 0) & (rng.random(idx.size) < 0.3)
     registered[newborn_temp] = np.array([f"{o}000" for o in province_old[newborn_temp]], dtype=object)
-    number[newborn_temp] = np.array([f"TE1{o}{b}" for o, b in zip(province_old[newborn_temp], bhxh[newborn_temp],
-                                                                   strict=True)], dtype=object)  # fmt: skip
+    number[newborn_temp] = np.array(
+        [f"TE1{o}{b}" for o, b in zip(province_old[newborn_temp], bhxh[newborn_temp], strict=True)], dtype=object
+    )
 
     since_years = rng.integers(0, 26, idx.size)
     since = np.datetime64(f"{year}-01-01") - (since_years * 365 + rng.integers(0, 365, idx.size)).astype(

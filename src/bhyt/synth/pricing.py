@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from bhyt.policy.benefit import benefit_rates
 from bhyt.policy._vector import decimal_from_int64
+from bhyt.policy.benefit import benefit_rates
 from bhyt.policy.params import ParameterSet
 from bhyt.policy.split import item_rates, split_cents
 from bhyt.synth import reference as ref
@@ -39,8 +39,9 @@ def item_arrays() -> dict[str, npt.NDArray[np.generic]]:
     }
 
 
-def approved_prices(facilities: Facilities, item_rows: npt.NDArray[np.intp],
-                    facility_rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:  # fmt: skip
+def approved_prices(
+    facilities: Facilities, item_rows: npt.NDArray[np.intp], facility_rows: npt.NDArray[np.intp]
+) -> npt.NDArray[np.int64]:
     """The approved (BHYT) unit price of items at facilities: services, exams and beds scale with
     the facility's level and are rounded to 100 đồng; drugs and supplies are tender prices."""
     it = item_arrays()
@@ -76,8 +77,9 @@ def price_list(facilities: Facilities) -> pa.Table:
     )
 
 
-def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Frame, facilities: Facilities,
-                    on: date) -> None:  # fmt: skip
+def compute_amounts(
+    params: ParameterSet, claims: Frame, lines: Frame, cards: Frame, facilities: Facilities, on: date
+) -> None:
     """Fill prices, rates and amounts on ``lines`` and totals and MUC_HUONG on ``claims``, in place.
     ``lines["unit_price"]`` may be set beforehand (a price above the list); otherwise the list price."""
     it = item_arrays()
@@ -85,18 +87,32 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
     f_row = claims["facility_row"][claim]
     approved = approved_prices(facilities, lines["item"], f_row)
     lines["approved_price"] = approved
-    if "unit_price" not in lines:
-        lines["unit_price"] = approved
+    # -1: bill at the list price; -2: an abusive price 35% above it (synth.abuse.price_above_list).
+    marked = lines.get("unit_price", np.full(claim.size, -1, np.int64))
+    above = np.round(approved * 1.35, -2).astype(np.int64)
+    lines["unit_price"] = np.where(marked == -2, above, np.where(marked < 0, approved, marked))
     digit = cards["benefit_digit"][claims["card_row"]]
     dates = claims["admitted"].astype("datetime64[D]")
     lines["item_rate"] = np.asarray(
-        item_rates(params, cost_groups=it["group"][lines["item"]], listed_rates=it["item_rate"][lines["item"]],
-                   benefit_digits=digit[claim], dates=dates[claim])  # fmt: skip
+        item_rates(
+            params,
+            cost_groups=it["group"][lines["item"]],
+            listed_rates=it["item_rate"][lines["item"]],
+            benefit_digits=digit[claim],
+            dates=dates[claim],
+        )
     )
     quantity = decimal_from_int64(lines["quantity_milli"], 3)
     price = pa.array(lines["unit_price"], pa.int64())
-    first = split_cents(quantity=quantity, unit_price=price, insured_price=price, benefit_rate=np.full(claim.size, 100),
-                        item_rate=lines["item_rate"], service_rate=lines["service_rate"])  # fmt: skip
+    insured_price = price  # the facility claims its billed price (above the list for the abusive lines)
+    first = split_cents(
+        quantity=quantity,
+        unit_price=price,
+        insured_price=insured_price,
+        benefit_rate=np.full(claim.size, 100),
+        item_rate=lines["item_rate"],
+        service_rate=lines["service_rate"],
+    )
     insured_cents = first["insured"]
     in_scope = np.zeros(claims["person"].size, np.int64)
     np.add.at(in_scope, claim, insured_cents)
@@ -113,9 +129,14 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
     )
     rate = rates["rate"].cast(pa.decimal128(12, 4))  # MUC_HUONG has at most 4 characters
     claims["benefit_rate"] = rate
-    amounts = split_cents(quantity=quantity, unit_price=price, insured_price=price,
-                          benefit_rate=rate.take(pa.array(claim)), item_rate=lines["item_rate"],
-                          service_rate=lines["service_rate"])  # fmt: skip
+    amounts = split_cents(
+        quantity=quantity,
+        unit_price=price,
+        insured_price=insured_price,
+        benefit_rate=rate.take(pa.array(claim)),
+        item_rate=lines["item_rate"],
+        service_rate=lines["service_rate"],
+    )
     for name in ("total", "insured", "outside", "copay", "fund", "other_sources"):
         lines[name] = np.asarray(amounts[name], np.int64)
         total = np.zeros(claims["person"].size, np.int64)

@@ -1,0 +1,281 @@
+"""Labelled abuse and error, injected into a chunk's episodes before they are priced.
+
+Each kind is made the way it happens (calibration.md §7.2): a borrowed card used at a distant
+facility the same day, made-up admissions, a claim sent twice, two inpatient stays that overlap,
+a pricier service than the diagnosis needs, a test panel billed as its parts, a stay stretched,
+a price above the approved list, a service the patient's sex or age rules out, care outside the
+card's validity, and a self-referral claimed as right-route. The truth goes to the labels file,
+which the assessment never reads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from bhyt.synth import reference as ref
+from bhyt.synth.episodes import HOSPITAL_KINDS, SELF, route_codes
+from bhyt.synth.nation import Facilities, Frame
+
+KINDS = (
+    "card_sharing",
+    "phantom",
+    "duplicate",
+    "overlapping_stay",
+    "upcoding",
+    "unbundling",
+    "inflated_los",
+    "price_above_list",
+    "sex_age_impossible",
+    "expired_card",
+    "wrong_route",
+)
+SELF_REFERRAL_ROUTES = ("1.11", "1.12", "1.13", "1.14", "1.15", "1.18", "3.1", "3.2", "3.3", "3.5", "3.6")
+I = npt.NDArray[np.intp]  # noqa: E741
+
+
+class Injector:
+    """Applies abuse to one chunk's frames in place and records which claims carry which kind."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        claims: Frame,
+        lines: Frame,
+        people: Frame,
+        cards: Frame,
+        facilities: Facilities,
+        year: int,
+    ) -> None:
+        self.rng, self.claims, self.lines = rng, claims, lines
+        self.people, self.cards, self.facilities, self.year = people, cards, facilities, year
+        self.items = {it.key: i for i, it in enumerate(ref.catalogue().items.values())}
+        self.labels: list[tuple[int, str]] = []
+        lines.setdefault("unit_price", np.full(lines["claim"].size, -1, np.int64))
+
+    @property
+    def n(self) -> int:
+        return int(self.claims["person"].size)
+
+    def run(self, rate: float) -> list[tuple[int, str]]:
+        """Abuse about ``rate`` of the chunk's claims, spread evenly over the kinds."""
+        total = round(rate * self.n)
+        counts = self.rng.multinomial(total, np.full(len(KINDS), 1 / len(KINDS)))
+        base = self.n  # only original claims are chosen as sources or targets
+        taken = np.zeros(base, bool)
+        for kind, count in zip(KINDS, counts, strict=True):
+            if count:
+                getattr(self, kind)(int(count), base, taken)
+        return self.labels
+
+    # Choosing claims.
+
+    def _choose(self, mask: npt.NDArray[np.bool_], count: int, taken: npt.NDArray[np.bool_]) -> I:
+        pool = np.flatnonzero(mask & ~taken)
+        chosen = self.rng.choice(pool, size=min(count, pool.size), replace=False) if pool.size else pool
+        taken[chosen] = True
+        return np.sort(chosen.astype(np.intp))
+
+    def _label(self, claims: I, kind: str) -> None:
+        self.labels += [(int(c), kind) for c in claims]
+
+    def _copy(self, src: I, **changes: npt.NDArray[np.generic]) -> I:
+        """Append copies of claims ``src`` (and their lines), with fields changed; the new indices."""
+        new = np.arange(self.n, self.n + src.size, dtype=np.intp)
+        for k, a in self.claims.items():
+            if k in ("benefit_rate",):
+                continue
+            self.claims[k] = np.concatenate([a, changes.get(k, a[src])])
+        line_rows = np.flatnonzero(np.isin(self.lines["claim"], src))
+        mapping = np.full(new[-1] + 1 if new.size else 0, -1, np.intp)
+        mapping[src] = new
+        copied = {k: a[line_rows] for k, a in self.lines.items()}
+        copied["claim"] = mapping[copied["claim"]]
+        self._append_lines(copied)
+        return new
+
+    def _append_lines(self, extra: Frame) -> None:
+        for k in self.lines:
+            self.lines[k] = np.concatenate([self.lines[k], extra[k]])
+
+    def _add_line(self, claims: I, item: str, qty_milli: int = 1000) -> None:
+        n = claims.size
+        self._append_lines(
+            {
+                "claim": claims,
+                "item": np.full(n, self.items[item], np.intp),
+                "quantity_milli": np.full(n, qty_milli, np.int64),
+                "day": np.zeros(n, np.int64),
+                "package": np.full(n, None, dtype=object),
+                "service_rate": np.full(n, 100, np.int64),
+                "unit_price": np.full(n, -1, np.int64),
+            }
+        )
+
+    def _facility_elsewhere(self, rows: I, hospital: bool) -> I:
+        """For each claim, a facility in another province when the run has one (else another facility)."""
+        f = self.facilities.frame
+        kinds = HOSPITAL_KINDS if hospital else [*HOSPITAL_KINDS, "station"]
+        candidates = np.flatnonzero(np.isin(f["kind"], kinds))
+        out = np.empty(rows.size, np.intp)
+        for i, r in enumerate(rows):
+            here = self.claims["facility_row"][r]
+            away = candidates[(f["province"][candidates] != f["province"][here])]
+            if away.size == 0:
+                away = candidates[candidates != here]
+            out[i] = away[self.rng.integers(away.size)] if away.size else here
+        return out
+
+    # The kinds.
+
+    def card_sharing(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        src = self._choose(~self.claims["inpatient"][:base], count, taken)
+        shift = self.rng.integers(60, 240, src.size).astype("timedelta64[m]")
+        where = self._facility_elsewhere(src, hospital=False)
+        f = self.facilities.frame
+        route = route_codes(
+            self.year,
+            np.full(src.size, SELF),
+            f["kind"][where],
+            f["points"][where],
+            np.zeros(src.size, bool),
+            np.full(src.size, None, dtype=object),
+        )
+        new = self._copy(
+            src,
+            facility_row=where,
+            admitted=self.claims["admitted"][src] + shift,
+            discharged=self.claims["discharged"][src] + shift,
+            situation=np.full(src.size, SELF),
+            route=route,
+            referred_from=np.full(src.size, None, dtype=object),
+        )
+        self._label(new, "card_sharing")
+
+    def phantom(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        """Made-up admissions near month end for insured people who never use care otherwise: beds
+        and a drug, no test, no imaging."""
+        src = self._choose(np.ones(base, bool), count, taken)
+        idle = np.flatnonzero(~np.isin(self.cards["person_index"], self.claims["person"]))
+        if idle.size == 0:
+            return
+        rows = self.rng.choice(idle, size=min(src.size, idle.size), replace=False)  # one stay per phantom patient
+        src = src[: rows.size]
+        pneumonia = next(i for i, p in enumerate(ref.catalogue().profiles) if p.key == "pneumonia")
+        date = self.claims["admitted"][src].astype("datetime64[M]").astype("datetime64[D]") + self.rng.integers(
+            22, 27, src.size
+        ).astype("timedelta64[D]")
+        admitted = date.astype("datetime64[m]") + np.timedelta64(9 * 60, "m")
+        los = self.rng.integers(5, 11, src.size)
+        new = self._copy(
+            src,
+            inpatient=np.ones(src.size, bool),
+            visit_type=np.full(src.size, "03", dtype=object),
+            admitted=admitted,
+            discharged=admitted + (los * 1440).astype("timedelta64[m]"),
+            los=los.astype(np.int64),
+            facility_row=self._facility_elsewhere(src, hospital=True),
+            route=np.full(src.size, "1.3", dtype=object),
+            person=self.cards["person_index"][rows],
+            card_row=rows.astype(np.intp),
+            profile=np.full(src.size, pneumonia, np.intp),
+            main_diagnosis=np.full(src.size, "J18.9", dtype=object),
+            other_diagnoses=np.full(src.size, "", dtype=object),
+            referred_from=self.cards["registered_facility"][rows],
+        )
+        drop = np.isin(self.lines["claim"], new)
+        for k in self.lines:
+            self.lines[k] = self.lines[k][~drop]
+        self._add_line(new, "bed.internal", 0)
+        self.lines["quantity_milli"][-new.size :] = los * 1000
+        self._add_line(new, "drug.vitamin_b", 20_000)
+        self._label(new, "phantom")
+
+    def duplicate(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        src = self._choose(np.ones(base, bool), count, taken)
+        self._label(self._copy(src), "duplicate")
+
+    def overlapping_stay(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        c = self.claims
+        src = self._choose((c["visit_type"][:base] == "03") & (c["los"][:base] >= 3), count, taken)
+        start = c["admitted"][src] + (self.rng.integers(1, np.maximum(c["los"][src], 2)) * 1440).astype(
+            "timedelta64[m]"
+        )
+        los = self.rng.integers(3, 7, src.size)
+        new = self._copy(
+            src,
+            facility_row=self._facility_elsewhere(src, hospital=True),
+            admitted=start,
+            discharged=start + (los * 1440).astype("timedelta64[m]"),
+            los=los.astype(np.int64),
+        )
+        self._label(new, "overlapping_stay")
+
+    def upcoding(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        """A CT for a condition that needs none (an echocardiogram at a station, which has no CT)."""
+        c = self.claims
+        src = self._choose(~c["inpatient"][:base] & np.isin(c["visit_type"][:base], ["01", "02"]), count, taken)
+        station = self.facilities.frame["level"][c["facility_row"][src]] == "primary"
+        self._add_line(src[~station], "svc.ct_chest")
+        self._add_line(src[station], "svc.echo_heart")
+        self._label(src, "upcoding")
+
+    def unbundling(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        cbc = np.unique(self.lines["claim"][self.lines["item"] == self.items["svc.cbc"]])
+        has = np.zeros(base, bool)
+        has[cbc[cbc < base]] = True
+        src = self._choose(has, count, taken)
+        for part in ("svc.hemoglobin", "svc.wbc_count", "svc.platelet_count"):
+            self._add_line(src, part)
+        self._label(src, "unbundling")
+
+    def inflated_los(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        c = self.claims
+        src = self._choose((c["visit_type"][:base] == "03") & (c["los"][:base] >= 2), count, taken)
+        factor = self.rng.integers(2, 4, src.size)
+        extra = c["los"][src] * (factor - 1)
+        c["los"][src] += extra
+        c["discharged"][src] += (extra * 1440).astype("timedelta64[m]")
+        beds = [self.items[k] for k in self.items if k.startswith("bed.")]
+        rows = np.flatnonzero(np.isin(self.lines["claim"], src) & np.isin(self.lines["item"], beds))
+        f = np.zeros(self.n, np.int64)
+        f[src] = factor
+        self.lines["quantity_milli"][rows] *= f[self.lines["claim"][rows]]
+        self._label(src, "inflated_los")
+
+    def price_above_list(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        src = self._choose(np.ones(base, bool), count, taken)
+        rows = np.flatnonzero(np.isin(self.lines["claim"], src))
+        _, first = np.unique(self.lines["claim"][rows], return_index=True)
+        rows = rows[first]
+        self.lines["unit_price"][rows] = -2  # marked: priced above the list once the list price is known
+        self._label(np.unique(self.lines["claim"][rows]), "price_above_list")
+
+    def sex_age_impossible(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        p = self.people
+        person = self.claims["person"][:base]
+        male_adult = (p["sex"][person] == "M") & (p["age"][person] >= 15)
+        src = self._choose(male_adult, count, taken)
+        self._add_line(src, "svc.us_pregnancy")
+        self._label(src, "sex_age_impossible")
+
+    def expired_card(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        c, k = self.claims, self.cards
+        row = c["card_row"][:base]
+        year_start, year_end = np.datetime64(f"{self.year}-01-01"), np.datetime64(f"{self.year}-12-31")
+        after = k["valid_to"][row] < year_end - np.timedelta64(30, "D")
+        before = k["valid_from"][row] > year_start + np.timedelta64(30, "D")
+        src = self._choose(after | before, count, taken)
+        gap = self.rng.integers(1, 26, src.size).astype("timedelta64[D]")  # inside the lapse, never past it
+        day = c["admitted"][src].astype("datetime64[D]")
+        target = np.where(after[src], k["valid_to"][row[src]] + gap, k["valid_from"][row[src]] - gap)
+        shift = (target - day).astype("timedelta64[m]")
+        c["admitted"][src] += shift
+        c["discharged"][src] += shift
+        self._label(src, "expired_card")
+
+    def wrong_route(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        c = self.claims
+        src = self._choose(np.isin(c["route"][:base], SELF_REFERRAL_ROUTES), count, taken)
+        c["route"][src] = np.where(self.rng.random(src.size) < 0.5, "1.1", "1.3")
+        self._label(src, "wrong_route")
