@@ -400,3 +400,16 @@ def test_item_rate_scalar_equals_vectorised(rows: list[tuple[str, int, str, date
         assert vector[i].as_py() == item_rate(
             PARAMS, Line(group, Decimal(1), Decimal(1), listed_item_rate=Decimal(listed)), digit, visit
         )
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from("123"), st.sampled_from("12345"), dates), min_size=1, max_size=30))
+def test_in_scope_scalar_equals_vectorised(rows: list[tuple[str, str, date]]) -> None:
+    from bhyt.policy.split import in_scope, in_scope_flags
+
+    vector = in_scope_flags(
+        PARAMS, scopes=[r[0] for r in rows], benefit_digits=[r[1] for r in rows], dates=[r[2] for r in rows]
+    )
+    for i, (scope, digit, at) in enumerate(rows):
+        visit = Visit(digit, "01", "1.1", FacilityLevel.BASIC, at, Decimal(0))
+        assert bool(vector[i]) == in_scope(PARAMS, Line("4", Decimal(1), Decimal(1), scope=scope), visit)

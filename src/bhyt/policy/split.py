@@ -351,6 +351,21 @@ def item_rates(
     return pa.array(out, pa.int64())
 
 
+def in_scope_flags(params: ParameterSet, *, scopes: object, benefit_digits: object, dates: object) -> np.ndarray:
+    """Vectorised :func:`in_scope`: PHAM_VI 1 in scope, 2 outside, 3 in scope only for the benefit
+    levels paid outside the list (army, police, cipher)."""
+    scope, digits = _vector.objects(scopes), _vector.objects(benefit_digits)
+    bad = ~np.isin(scope, ["1", "2", "3"])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PolicyInputError("scope", scope[i], f"row {i}: PHAM_VI must be 1, 2 or 3")
+    out = scope == "1"
+    name = "benefit.levels_paying_outside_scope"
+    for at, rows in _vector.by_epoch(params, (name,), _vector.as_days(dates, scope.size)):
+        out[rows] |= (scope[rows] == "3") & np.isin(digits[rows], params.code_list(name, at))
+    return np.asarray(out, bool)
+
+
 def in_scope(params: ParameterSet, line: Line, visit: Visit) -> bool:
     if line.scope not in ("1", "2", "3"):
         raise PolicyInputError("scope", line.scope, "PHAM_VI must be 1, 2 or 3")

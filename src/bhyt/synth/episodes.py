@@ -369,6 +369,17 @@ def episodes_chunk(
             )
             day_stay = sel[visit_type[sel] == "04"]
             lines.add(day_stay, np.full(day_stay.size, item_index["day" + p.bed]), los[day_stay] * 1000)
+    # Every episode bills something: a collection visit its main drug, any other visit an exam.
+    billed = np.zeros(n, bool)
+    billed[np.concatenate(lines.claim)] = True
+    for j, p in enumerate(prof):
+        empty = claim_ix[~billed & (profile == j)]
+        drugs = [c for c in p.components if c.kind == "drugs"]
+        collect = empty[visit_type[empty] == "07"]
+        if drugs and collect.size:
+            lines.add(collect, np.full(collect.size, item_index[drugs[0].items[0]]), 60_000)
+            empty = empty[visit_type[empty] != "07"]
+        lines.add(empty, np.full(empty.size, item_index[p.exam or "exam.internal"]), 1000)
     line_frame = lines.frame()
     # Drop lines a facility of that level cannot bill (imaging it does not have, …).
     item_level = np.array([LEVEL_RANK[it.min_level] for it in items])

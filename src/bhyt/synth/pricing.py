@@ -16,7 +16,7 @@ import pyarrow as pa
 from bhyt.policy._vector import decimal_from_int64
 from bhyt.policy.benefit import benefit_rates
 from bhyt.policy.params import ParameterSet
-from bhyt.policy.split import item_rates, split_cents
+from bhyt.policy.split import in_scope_flags, item_rates, split_cents
 from bhyt.synth import reference as ref
 from bhyt.synth.nation import Facilities, Frame
 
@@ -36,6 +36,7 @@ def item_arrays() -> dict[str, npt.NDArray[np.generic]]:
         "min_level": np.array([it.min_level for it in items], dtype=object),
         "kind": np.array([it.key.split(".")[0] for it in items], dtype=object),
         "key": np.array([it.key for it in items], dtype=object),
+        "scope": np.array([it.scope for it in items], dtype=object),
     }
 
 
@@ -102,6 +103,8 @@ def compute_amounts(
             dates=dates[claim],
         )
     )
+    lines["scope"] = it["scope"][lines["item"]]
+    scope = in_scope_flags(params, scopes=lines["scope"], benefit_digits=digit[claim], dates=dates[claim])
     quantity = decimal_from_int64(lines["quantity_milli"], 3)
     price = pa.array(lines["unit_price"], pa.int64())
     insured_price = price  # the facility claims its billed price (above the list for the abusive lines)
@@ -112,6 +115,7 @@ def compute_amounts(
         benefit_rate=np.full(claim.size, 100),
         item_rate=lines["item_rate"],
         service_rate=lines["service_rate"],
+        in_scope=scope,
     )
     insured_cents = first["insured"]
     in_scope = np.zeros(claims["person"].size, np.int64)
@@ -136,6 +140,7 @@ def compute_amounts(
         benefit_rate=rate.take(pa.array(claim)),
         item_rate=lines["item_rate"],
         service_rate=lines["service_rate"],
+        in_scope=scope,
     )
     for name in ("total", "insured", "outside", "copay", "fund", "other_sources"):
         lines[name] = np.asarray(amounts[name], np.int64)

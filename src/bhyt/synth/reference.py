@@ -171,6 +171,7 @@ class Item:
     min_level: str = "primary"
     part_of: str | None = None
     per_stay: bool = False  # given once an episode (a chemotherapy cycle), not per day
+    scope: str = "1"  # PHAM_VI: 1 in the BHYT list, 2 outside it
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def _item(key: str, spec: dict[str, Any], table: str, group: str, unit: str) -> 
         min_level=spec.get("min_level", "primary"),
         part_of=f"svc.{spec['part_of']}" if "part_of" in spec else None,
         per_stay=bool(spec.get("per_stay", False)),
+        scope=str(spec.get("scope", "1")),
     )
 
 

@@ -194,7 +194,7 @@ def lines_table(lines: Frame, claims: Frame, claim_ids: np.ndarray, facilities: 
             "cost_group": by_item("group"),
             "unit": by_item("unit"),
             "drug_route": drug_route,
-            "scope": pa.array(np.ones(item.size, np.int8)),
+            "scope": pa.array(lines["scope"].astype(np.int8)),
             "quantity": decimal_from_int64(lines["quantity_milli"], 3, 18),
             "unit_price": decimal_from_int64(lines["unit_price"] * 1000, 3, 18),
             "insured_price": decimal_from_int64(lines["unit_price"] * 1000, 3, 18),
