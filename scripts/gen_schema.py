@@ -1,4 +1,5 @@
-"""Regenerate src/bhyt/claims/schema_4750.json from the official QĐ 4750 field appendix.
+"""Regenerate src/bhyt/claims/schema_4750.json from the official QĐ 4750 field appendix and a hospital
+software vendor's validation checklist (which fields are required, and its per-field validity note).
 
 For every table (check-in = XML0, Bảng 1–15 = XML1–XML15) it reads each field's name, QĐ 130 type
 and maximum size, and applies the 4750 amendment written beside it: "Đổi kiểu dữ liệu thành chuỗi"
@@ -6,7 +7,7 @@ and maximum size, and applies the 4750 amendment written beside it: "Đổi ki�
 an order number (new in 4750). Decimal places follow the standard's rounding rules (bhyt-spec §1.5):
 amounts 2, unit prices and quantities 3. Later decisions that widen a field are listed in LATER.
 
-Usage: .venv/bin/python scripts/gen_schema.py [XLSX]
+Usage: .venv/bin/python scripts/gen_schema.py [APPENDIX_XLSX [CHECKLIST_XLSX]]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import openpyxl
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_XLSX = ROOT.parent / "shared/domain/reference/qd4750-appendix-fields.xlsx"
+DEFAULT_CHECKS = ROOT.parent / "shared/domain/reference/qd4750-validation-checks.xlsx"
 OUT = ROOT / "src/bhyt/claims/schema_4750.json"
 
 # Amendments after 4750 that the appendix cannot show: (table, field) -> (size, decimals, source).
@@ -51,7 +53,21 @@ def table_code(title: str) -> str:
     return f"XML{match.group(1)}"
 
 
-def main(xlsx: Path) -> None:
+def checklist(xlsx: Path) -> dict[tuple[str, str], tuple[bool, str]]:
+    """(table, field) -> (required, validity note) from the vendor checklist."""
+    out: dict[tuple[str, str], tuple[bool, str]] = {}
+    for ws in openpyxl.load_workbook(xlsx, read_only=True).worksheets:
+        code = table_code(ws.title.strip().replace("bang", "Bang"))
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            name = str(row[1] or "").strip()
+            if FIELD.match(name):
+                note = " ".join(str(row[6] or "").split())[:200] if len(row) > 6 else ""
+                out[(code, name)] = (str(row[5] or "").strip().lower() == "x", note)
+    return out
+
+
+def main(xlsx: Path, checks_xlsx: Path) -> None:
+    checks = checklist(checks_xlsx)
     wb = openpyxl.load_workbook(xlsx, read_only=True)
     tables: dict[str, dict[str, object]] = {}
     for ws in wb.worksheets:
@@ -80,6 +96,8 @@ def main(xlsx: Path) -> None:
                     "size": size,
                     "scale": scale,
                     "new_in_4750": row[0] is None or "Bổ sung trường mới" in amendment,
+                    "required": checks.get((code, name), (False, ""))[0],
+                    "check": checks.get((code, name), (False, ""))[1],
                     "description": " ".join(str(row[4] or "").split())[:300],
                     "amended": note or " ".join(amendment.split())[:200],
                 }
@@ -93,4 +111,5 @@ def main(xlsx: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_XLSX)
+    args = [Path(a) for a in sys.argv[1:3]]
+    main(*args, *(DEFAULT_XLSX, DEFAULT_CHECKS)[len(args) :])

@@ -73,6 +73,8 @@ def test_policy_diff_shows_the_july_2026_changes() -> None:
     assert "2,530,000" in out
     assert "route.rates" in out
     assert "contribution.rate" not in out
+    assert "1.13: in n/a / out 50%" in out  # only the route codes that changed
+    assert "other entries unchanged" in out
 
 
 def test_policy_diff_with_nothing_changed() -> None:

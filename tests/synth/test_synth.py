@@ -114,6 +114,21 @@ def test_every_xml_record_fits_the_generated_schema(nation: tuple[Path, dict[str
     assert summary["xml_claims"] == summary["visits"]
 
 
+def test_every_required_field_is_filled(nation: tuple[Path, dict[str, object]]) -> None:
+    # Required per the vendor checklist; MAHUYEN_CU_TRU stays empty since districts were abolished on
+    # 2025-07-01 (bhyt-spec §1.5, §5.3).
+    out, _ = nation
+    files = sorted((out / "xml").rglob("*.xml"))
+    missing: Counter[str] = Counter()
+    for path in files[:: max(1, len(files) // 200)]:
+        for hoso in _inner(path):
+            for kind, doc in hoso.items():
+                required = [f.name for f in schema.tables()[kind] if f.required and f.name != "MAHUYEN_CU_TRU"]
+                for record in _records(doc):
+                    missing.update(f"{kind}.{name}" for name in required if not record[name])
+    assert not missing, missing.most_common(10)
+
+
 def test_xml1_totals_equal_the_sums_of_the_lines(nation: tuple[Path, dict[str, object]]) -> None:
     out, _ = nation
     files = sorted((out / "xml").rglob("*.xml"))

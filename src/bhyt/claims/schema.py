@@ -24,6 +24,7 @@ class Field:
     size: int | None  # None: no fixed limit ("n")
     scale: int | None  # decimals allowed for numbers
     new_in_4750: bool
+    required: bool  # marked required in the vendor checklist (qd4750-validation-checks.xlsx)
     description: str
 
 
@@ -33,7 +34,8 @@ def tables() -> dict[str, tuple[Field, ...]]:
     doc = json.loads(SCHEMA.read_text(encoding="utf-8"))
     return {
         code: tuple(
-            Field(f["name"], f["type"], f["size"], f["scale"], f["new_in_4750"], f["description"]) for f in t["fields"]
+            Field(f["name"], f["type"], f["size"], f["scale"], f["new_in_4750"], f["required"], f["description"])
+            for f in t["fields"]
         )
         for code, t in doc.items()
     }

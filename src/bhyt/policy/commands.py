@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -112,6 +113,13 @@ def diff(date1: str, date2: str) -> None:
         changed += 1
         show_a = describe(params, p, d1) if a else "(no value)"
         show_b = describe(params, p, d2) if b else "(no value)"
+        if a and b and isinstance(a.value, Mapping) and isinstance(b.value, Mapping) and a.value != b.value:
+            keys = [k for k in dict.fromkeys([*a.value, *b.value]) if a.value.get(k) != b.value.get(k)]
+            same = len(set(a.value) | set(b.value)) - len(keys)
+            show_a = format_value({k: a.value[k] for k in keys if k in a.value}) or "(none)"
+            show_b = (format_value({k: b.value[k] for k in keys if k in b.value}) or "(none)") + (
+                f" ({same} other entries unchanged)" if same else ""
+            )
         if a and b and a.value == b.value:
             show_b = f"unchanged; {a.status.value} → {b.status.value}"
         table.add_row(pname, show_a, show_b, b.reference if b else (a.reference if a else ""))

@@ -11,12 +11,16 @@ from the generated schema (``bhyt.claims.schema``).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bhyt import refdata
 from bhyt.claims import schema
 
 ROOTS = {  # table -> (root, list, row) elements, bhyt-spec §1.4
@@ -30,6 +34,18 @@ ROOTS = {  # table -> (root, list, row) elements, bhyt-spec §1.4
 }
 HEADER = '<?xml version="1.0" encoding="utf-8"?>'
 DOCTOR = "000123/HCM-CCHN"  # practising-certificate shaped identifier of the synthetic clinicians
+
+
+def strength(drug_name: str) -> str:
+    """The strength written in a drug's name ("Amlodipin 10mg" -> "10mg"), as HAM_LUONG wants."""
+    match = re.search(r"(\d[\d,./+ ]*(?:mg|g|ml|mcg|IU|U)\S*)", drug_name)
+    return match.group(1).strip() if match else "Theo đăng ký"
+
+
+def revisit(day: str) -> str:
+    """The re-visit date of a chronic patient: 30 days after this visit (yyyyMMdd)."""
+    d = date(int(day[:4]), int(day[4:6]), int(day[6:8])) + timedelta(days=30)
+    return d.strftime("%Y%m%d")
 
 
 class Template:
@@ -108,8 +124,22 @@ XML1_FIELDS = (
     "NGAY_TTOAN",
     "CHAN_DOAN_RV",
     "LY_DO_VV",
+    "MA_NGHE_NGHIEP",
+    "DIA_CHI",
+    "CHAN_DOAN_VAO",
+    "CAN_NANG",
 )
-XML2_FIELDS = (*schema.XML2.values(), "MA_BAC_SI", "NGAY_TH_YL", "NGUON_CTRA", "LIEU_DUNG")
+ZERO_SOURCES = ("T_NGUONKHAC_NSNN", "T_NGUONKHAC_VTNN", "T_NGUONKHAC_VTTN", "T_NGUONKHAC_CL")
+XML2_FIELDS = (
+    *schema.XML2.values(),
+    "MA_BAC_SI",
+    "NGAY_TH_YL",
+    "NGUON_CTRA",
+    "LIEU_DUNG",
+    "HAM_LUONG",
+    "MA_KHOA",
+    *ZERO_SOURCES,
+)
 XML3_COMMON = (
     "MA_LK",
     "STT",
@@ -134,6 +164,8 @@ XML3_COMMON = (
     "MA_BAC_SI",
     "NGAY_TH_YL",
     "MA_KHOA",
+    "MA_BENH",
+    *ZERO_SOURCES,
 )
 XML3_LINE = (
     "claim_id",
@@ -169,7 +201,21 @@ class XmlWriter:
         self.xml4 = Template("XML4", ("MA_LK", "STT", "MA_DICH_VU", "TEN_CHI_SO", "GIA_TRI", "NGAY_KQ", "MA_BS_DOC_KQ"))
         self.xml5 = Template("XML5", ("MA_LK", "STT", "DIEN_BIEN_LS", "THOI_DIEM_DBLS", "NGUOI_THUC_HIEN"))
         self.xml7 = Template(
-            "XML7", ("MA_LK", "SO_LUU_TRU", "MA_YTE", "NGAY_VAO", "NGAY_RA", "CHAN_DOAN_RV", "MA_TTDV")
+            "XML7",
+            (
+                "MA_LK",
+                "SO_LUU_TRU",
+                "MA_YTE",
+                "NGAY_VAO",
+                "NGAY_RA",
+                "CHAN_DOAN_RV",
+                "MA_TTDV",
+                "MA_KHOA_RV",
+                "PP_DIEUTRI",
+                "MA_BS",
+                "TEN_BS",
+                "NGAY_CT",
+            ),
         )
         self.xml14 = Template(
             "XML14",
@@ -184,8 +230,16 @@ class XmlWriter:
                 "NGAY_VAO",
                 "NGAY_RA",
                 "MA_BENH_CHINH",
+                "NGAY_HEN_KL",
+                "MA_BAC_SI",
+                "MA_TTDV",
+                "NGAY_CT",
             ),
         )
+        icd = refdata.icd10()
+        self.diagnosis = dict(zip(icd["code"].to_pylist(), icd["name_vi"].to_pylist(), strict=True))
+        communes = refdata.communes()
+        self.commune = dict(zip(communes["commune"].to_pylist(), communes["name"].to_pylist(), strict=True))
 
     def write_chunk(self, chunk: int, claims: pa.Table, lines: pa.Table) -> int:
         """Write one chunk's claims; returns how many HOSO were written."""
@@ -209,11 +263,17 @@ class XmlWriter:
         keys = [k for k in schema.XML1 if k in c]
         if len(keys) != len(schema.XML1):
             raise KeyError(f"the claims table lacks {sorted(set(schema.XML1) - set(keys))}")
-        by_claim = self._lines(lines)
+        main = dict(zip(c["claim_id"], c["main_diagnosis"], strict=True))
+        by_claim = self._lines(lines, main)
         out: list[dict[str, str]] = []
         for i in range(n):
             ci = c["claim_id"][i]
             row = [c[k][i] for k in keys]
+            diagnosis = self.diagnosis.get(c["main_diagnosis"][i], c["main_diagnosis"][i])
+            address = f"{self.commune.get(c['commune'][i], c['commune'][i])}, tỉnh/thành phố {c['province'][i]}"
+            age = int(c["admitted_at"][i][:4]) - int(c["birth_date"][i][:4])
+            weight = f"{min(3.2 + 2.6 * age, 58.0):.2f}"
+            discharged_day = c["discharged_at"][i][:8]
             xml1 = self.xml1.render(
                 *row,
                 "1",
@@ -223,8 +283,12 @@ class XmlWriter:
                 "K01",
                 ci,
                 c["discharged_at"][i],
-                c["main_diagnosis"][i],
+                diagnosis,
                 "Khám bệnh",
+                "00000",
+                escape(address),
+                diagnosis,
+                weight,
             )
             hoso = {"XML1": document("XML1", [xml1])}
             drugs, services, labs = by_claim.get(ci, ([], [], []))
@@ -249,8 +313,13 @@ class XmlWriter:
                             c["patient_id"][i],
                             c["admitted_at"][i],
                             c["discharged_at"][i],
-                            c["main_diagnosis"][i],
+                            diagnosis,
                             "0100000001",
+                            "K01",
+                            "Điều trị nội khoa",
+                            DOCTOR,
+                            "Bác sĩ điều trị",
+                            discharged_day,
                         )
                     ],
                 )
@@ -269,13 +338,17 @@ class XmlWriter:
                             c["admitted_at"][i],
                             c["discharged_at"][i],
                             c["main_diagnosis"][i],
+                            revisit(discharged_day),
+                            DOCTOR,
+                            "0100000001",
+                            discharged_day,
                         )
                     ],
                 )
             out.append(hoso)
         return out
 
-    def _lines(self, lines: pa.Table) -> dict[str, tuple[list[str], list[str], list[str]]]:
+    def _lines(self, lines: pa.Table, main: dict[str, str]) -> dict[str, tuple[list[str], list[str], list[str]]]:
         drug_keys = list(schema.XML2)
         cols = _columns(lines, dict.fromkeys([*drug_keys, *XML3_LINE, "item_code", "name", "table", "item_kind"]))
         out: dict[str, tuple[list[str], list[str], list[str]]] = {}
@@ -291,12 +364,36 @@ class XmlWriter:
                 entry = out[claim_id[i]] = ([], [], [])
             if is_drug[i]:
                 entry[0].append(
-                    self.xml2.render(*(col[i] for col in drug_cols), DOCTOR, ordered[i], "1", "Theo chỉ định")
+                    self.xml2.render(
+                        *(col[i] for col in drug_cols),
+                        DOCTOR,
+                        ordered[i],
+                        "1",
+                        "Theo chỉ định",
+                        strength(name[i]),
+                        "K01",
+                        "0",
+                        "0",
+                        "0",
+                        "0",
+                    )
                 )
                 continue
             template = self.supply if is_supply[i] else self.service
             entry[1].append(
-                template.render(*(col[i] for col in line_cols), DOCTOR, ordered[i], "K01", code[i], name[i])
+                template.render(
+                    *(col[i] for col in line_cols),
+                    DOCTOR,
+                    ordered[i],
+                    "K01",
+                    main[claim_id[i]],
+                    "0",
+                    "0",
+                    "0",
+                    "0",
+                    code[i],
+                    name[i],
+                )
             )
             if is_lab[i]:
                 entry[2].append(
