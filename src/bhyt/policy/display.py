@@ -25,7 +25,7 @@ def _rate(r: Decimal | None) -> str:
     return "n/a" if r is None else percent(r)
 
 
-def format_value(value: Value) -> str:
+def format_value(value: Value | Mapping[str, object]) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
