@@ -168,9 +168,11 @@ def test_contribution_command() -> None:
     assert "give it" in out
 
 
-def test_demo_prices_examples_and_households() -> None:
+def test_demo_prices_examples_and_households(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo writes its province under ./out/demo
     code, out = run("demo")
     assert code == 0, out
     assert "Example visits" in out
     assert "Contributions for 2026" in out
     assert "1,314,900" in out  # a household's first member over 2026
+    assert (tmp_path / "out" / "demo" / "nation" / "summary.json").exists()

@@ -1,0 +1,62 @@
+"""Finding messages in Vietnamese (the default) and English, keyed by finding code.
+
+Rules and parsers never build sentences: they name a code and its parameters; this catalogue says it.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "file.too_large": (
+        "Tệp {size} byte vượt giới hạn {limit} byte",
+        "file of {size} bytes exceeds the limit of {limit} bytes",
+    ),
+    "file.unreadable": ("Không đọc được tệp: {reason}", "the file cannot be read: {reason}"),
+    "xml.dtd": (
+        "Tệp chứa khai báo DTD/ENTITY, không được chấp nhận",
+        "the file declares a DTD or entities, which are refused",
+    ),
+    "xml.syntax": ("XML không hợp lệ: {reason}", "not well-formed XML: {reason}"),
+    "xml.too_deep": ("XML lồng quá {limit} cấp", "XML nested deeper than {limit} levels"),
+    "envelope.root": (
+        "Phần tử gốc phải là GIAMDINHHS, nhận được {tag}",
+        "the root element must be GIAMDINHHS, got {tag}",
+    ),
+    "envelope.facility": ("Thiếu MACSKCB trong THONGTINDONVI", "THONGTINDONVI has no MACSKCB"),
+    "envelope.count": (
+        "SOLUONGHOSO = {declared} nhưng có {found} HOSO",
+        "SOLUONGHOSO says {declared} but {found} HOSO were found",
+    ),
+    "hoso.empty": ("HOSO không có FILEHOSO", "HOSO has no FILEHOSO"),
+    "hoso.table": ("LOAIHOSO {table} không thuộc chuẩn", "LOAIHOSO {table} is not in the standard"),
+    "hoso.base64": ("NOIDUNGFILE của {table} không phải base64 hợp lệ", "NOIDUNGFILE of {table} is not valid base64"),
+    "hoso.too_large": (
+        "{table} giải mã được {size} byte, vượt giới hạn {limit}",
+        "{table} decodes to {size} bytes, over the limit of {limit}",
+    ),
+    "hoso.encoding": ("{table} không phải UTF-8: {reason}", "{table} is not UTF-8: {reason}"),
+    "hoso.xml": ("{table} không phải XML hợp lệ: {reason}", "{table} is not well-formed XML: {reason}"),
+    "hoso.root": (
+        "{table}: phần tử gốc {tag}, chuẩn là {expected}",
+        "{table}: root element {tag}, the standard has {expected}",
+    ),
+    "hoso.no_xml1": ("HOSO thiếu bảng XML1", "the HOSO has no XML1"),
+    "hoso.duplicate_table": ("{table} xuất hiện hai lần trong HOSO", "{table} appears twice in the HOSO"),
+    "hoso.no_ma_lk": ("XML1 thiếu MA_LK", "XML1 has no MA_LK"),
+    "hoso.duplicate_ma_lk": (
+        "MA_LK {ma_lk} đã có ở HOSO {first} trong cùng tệp",
+        "MA_LK {ma_lk} already appears in HOSO {first} of the same file",
+    ),
+    "line.ma_lk": (
+        "Dòng có MA_LK {found}, khác MA_LK {expected} của XML1",
+        "the line's MA_LK {found} differs from the XML1 MA_LK {expected}",
+    ),
+    "field.unknown": ("Trường {field} không có trong chuẩn", "field {field} is not in the standard"),
+    "field.required": ("Thiếu trường bắt buộc {field}", "required field {field} is empty"),
+    "field.format": ("{detail}", "{detail}"),
+}
+
+
+def render(code: str, lang: str = "vi", **params: object) -> str:
+    """The message for ``code`` in ``lang`` ("vi" or "en")."""
+    vi, en = MESSAGES[code]
+    return (en if lang == "en" else vi).format(**params)

@@ -1,0 +1,150 @@
+"""The envelope reader: safe against hostile files, exact about bad ones, and never a traceback."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bhyt.claims.parser import Limits, read_envelope
+from bhyt.synth.run import SynthConfig, synthesize
+
+
+def inner(table: str, body: str) -> str:
+    return base64.b64encode(f'<?xml version="1.0" encoding="utf-8"?>{body}'.encode()).decode()
+
+
+XML1 = "<TONG_HOP><MA_LK>LK1</MA_LK><MA_CSKCB>92001</MA_CSKCB><T_BHTT>100.00</T_BHTT></TONG_HOP>"
+XML2 = ("<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC><CHI_TIET_THUOC><MA_LK>{ma_lk}</MA_LK><STT>1</STT>"
+        "</CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>")  # fmt: skip
+
+
+def envelope(*hosos: list[tuple[str, str]], facility: str = "92001", count: int | None = None) -> bytes:
+    body = "".join(
+        "<HOSO>"
+        + "".join(f"<FILEHOSO><LOAIHOSO>{t}</LOAIHOSO><NOIDUNGFILE>{c}</NOIDUNGFILE></FILEHOSO>" for t, c in h)
+        + "</HOSO>"
+        for h in hosos
+    )
+    n = len(hosos) if count is None else count
+    return (f'<?xml version="1.0" encoding="utf-8"?><GIAMDINHHS><THONGTINDONVI><MACSKCB>{facility}</MACSKCB>'
+            f"</THONGTINDONVI><THONGTINHOSO><NGAYLAP>20251231</NGAYLAP><SOLUONGHOSO>{n}</SOLUONGHOSO>"
+            f"<DANHSACHHOSO>{body}</DANHSACHHOSO></THONGTINHOSO>"
+            "<CHUKYDONVI></CHUKYDONVI></GIAMDINHHS>").encode()  # fmt: skip
+
+
+GOOD = [("XML1", inner("XML1", XML1)), ("XML2", inner("XML2", XML2.format(ma_lk="LK1")))]
+GOOD2 = [("XML1", inner("XML1", XML1.replace("LK1", "LK2"))), ("XML2", inner("XML2", XML2.format(ma_lk="LK2")))]
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">'
+                  b"]><GIAMDINHHS>&lol2;</GIAMDINHHS>")  # fmt: skip
+XXE = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+       b"<GIAMDINHHS><THONGTINDONVI><MACSKCB>&xxe;</MACSKCB></THONGTINDONVI></GIAMDINHHS>")  # fmt: skip
+
+# case -> (bytes, file-level codes expected, per-HOSO codes expected)
+CASES: dict[str, tuple[bytes, set[str], list[set[str]]]] = {
+    "valid": (envelope(GOOD), set(), [set()]),
+    "not xml": (b"hello, this is not XML", {"xml.syntax"}, []),
+    "empty file": (b"", {"xml.syntax"}, []),
+    "truncated": (envelope(GOOD)[:150], {"xml.syntax"}, []),
+    "billion laughs": (BILLION_LAUGHS, {"xml.dtd"}, []),
+    "external entity": (XXE, {"xml.dtd"}, []),
+    "doctype lowercase": (b"<!doctype x><GIAMDINHHS/>", {"xml.dtd"}, []),
+    "wrong root": (b"<HOSO/>", {"envelope.root"}, []),
+    "no facility": (envelope(GOOD, facility=""), {"envelope.facility"}, [set()]),
+    "count mismatch": (envelope(GOOD, count=3), {"envelope.count"}, [set()]),
+    "deep nesting": (b"<GIAMDINHHS>" + b"<a>" * 40 + b"</a>" * 40 + b"</GIAMDINHHS>", {"xml.too_deep"}, []),
+    "latin-1 envelope": ("<?xml version='1.0' encoding='utf-8'?><GIAMDINHHS><THONGTINDONVI><MACSKCB>Bệnh</MACSKCB>"
+                         "</THONGTINDONVI></GIAMDINHHS>".encode("latin-1", "replace") + b"\xff", {"xml.syntax"}, []),
+    "hoso without files": (envelope([]), set(), [{"hoso.empty"}]),
+    "missing XML1": (envelope([GOOD[1]]), set(), [{"hoso.no_xml1"}]),
+    "bad base64": (envelope([("XML1", "!!!not base64!!!")]), set(), [{"hoso.base64"}]),
+    "inner not utf-8": (envelope([("XML1", base64.b64encode("<TONG_HOP>Đ</TONG_HOP>".encode("utf-16")).decode())]),
+                        set(), [{"hoso.encoding"}]),
+    "inner not xml": (envelope([("XML1", base64.b64encode(b"<TONG_HOP><MA_LK>").decode())]), set(), [{"hoso.xml"}]),
+    "inner dtd": (envelope([("XML1", base64.b64encode(XXE).decode())]), set(), [{"xml.dtd"}]),
+    "inner wrong root": (envelope([("XML1", inner("XML1", "<TONGHOP/>"))]), set(), [{"hoso.root"}]),
+    "unknown table": (envelope([*GOOD, ("XML99", inner("XML1", XML1))]), set(), [{"hoso.table"}]),
+    "table twice": (envelope([*GOOD, GOOD[0]]), set(), [{"hoso.duplicate_table"}]),
+    "no MA_LK": (envelope([("XML1", inner("XML1", "<TONG_HOP><MA_CSKCB>92001</MA_CSKCB></TONG_HOP>"))]), set(),
+                 [{"hoso.no_ma_lk"}]),
+    "line for another MA_LK": (envelope([GOOD[0], ("XML2", inner("XML2", XML2.format(ma_lk="LK9")))]), set(),
+                               [{"line.ma_lk"}]),
+    "MA_LK twice in one file": (envelope(GOOD, GOOD), set(), [set(), {"hoso.duplicate_ma_lk"}]),
+    "unknown field": (envelope([("XML1", inner("XML1", XML1.replace("</TONG_HOP>", "<FOO>1</FOO></TONG_HOP>")))]),
+                      set(), [{"field.unknown"}]),
+    "amount with letters": (envelope([("XML1", inner("XML1", XML1.replace("100.00", "1OO")))]), set(),
+                            [{"field.format"}]),
+    "too many decimals": (envelope([("XML1", inner("XML1", XML1.replace("100.00", "100.123")))]), set(),
+                          [{"field.format"}]),
+    "code too long": (envelope([("XML1", inner("XML1", XML1.replace("92001<", "920011<")))]), set(),
+                      [{"field.format"}]),
+    "one bad HOSO among good ones": (envelope(GOOD, [("XML1", "%%%")], GOOD2),
+                                     set(), [set(), {"hoso.base64"}, set()]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_malformed_corpus(case: str) -> None:
+    data, file_codes, hoso_codes = CASES[case]
+    env = read_envelope(data, f"{case}.xml", lang="en")
+    assert {f.code for f in env.findings} == file_codes
+    assert len(env.hosos) == len(hoso_codes)
+    for hoso, expected in zip(env.hosos, hoso_codes, strict=True):
+        codes = {f.code for f in hoso.findings if f.code != "field.required"}
+        assert codes == expected, [f.message for f in hoso.findings]
+    for f in env.findings + [f for h in env.hosos for f in h.findings]:
+        assert f.file == f"{case}.xml"
+        assert f.message  # English text, never empty
+
+
+def test_findings_locate_the_field() -> None:
+    data = envelope([("XML1", inner("XML1", XML1.replace("100.00", "1OO")))])
+    (f,) = [f for f in read_envelope(data, "x.xml").hosos[0].findings if f.code == "field.format"]
+    assert (f.hoso_index, f.ma_lk, f.table, f.row, f.field) == (0, "LK1", "XML1", None, "T_BHTT")
+
+
+def test_messages_in_vietnamese_by_default_and_english_on_request() -> None:
+    data = envelope([GOOD[1]])
+    assert read_envelope(data, "x.xml").hosos[0].findings[0].message == "HOSO thiếu bảng XML1"
+    assert read_envelope(data, "x.xml", lang="en").hosos[0].findings[0].message == "the HOSO has no XML1"
+
+
+def test_a_huge_base64_blob_is_refused_before_decoding() -> None:
+    blob = "A" * (2 * 2**20)
+    env = read_envelope(envelope([("XML1", blob)]), "x.xml", limits=Limits(max_document_bytes=2**20))
+    assert {f.code for f in env.hosos[0].findings} == {"hoso.too_large"}
+
+
+def test_an_oversized_file_is_refused_unread() -> None:
+    env = read_envelope(b"<GIAMDINHHS/>" + b" " * 100, "x.xml", limits=Limits(max_file_bytes=50))
+    assert [f.code for f in env.findings] == ["file.too_large"]
+
+
+def test_rejected_only_when_unusable() -> None:
+    env = read_envelope(envelope([("XML1", inner("XML1", XML1.replace("100.00", "1OO")))]), "x.xml")
+    assert not env.hosos[0].rejected  # a format problem is a warning for the assessment
+    env = read_envelope(envelope([GOOD[1]]), "x.xml")
+    assert env.hosos[0].rejected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2_000) | st.builds(lambda cut, junk: envelope(GOOD)[:cut] + junk,
+                                             st.integers(0, 800), st.binary(max_size=40)))  # fmt: skip
+def test_fuzzed_input_never_raises(data: bytes) -> None:
+    env = read_envelope(data, "fuzz.xml")
+    assert env.rejected or env.hosos or not env.findings or env.findings
+
+
+def test_every_synthetic_file_is_accepted_without_findings(tmp_path: Path) -> None:
+    # The synthetic nation's XML passes the project's own intake validation (issue 3's bar).
+    synthesize(SynthConfig(people=2_000, year=2025, seed=5, out=tmp_path, formats=frozenset({"xml"})))
+    files = sorted((tmp_path / "xml").rglob("*.xml"))
+    assert files
+    for path in files:
+        env = read_envelope(path.read_bytes(), str(path))
+        assert not env.findings
+        for hoso in env.hosos:
+            assert not hoso.findings, [f.message for f in hoso.findings][:5]
