@@ -146,6 +146,14 @@ def test_policy_explain_bad_input(args: list[str], message: str) -> None:
     assert "Traceback" not in out
 
 
+def test_explain_line_fields_are_positional() -> None:
+    # 4:2:100::50 is a group-4 line of 2 at 100 with no BHYT price given and item rate 50 (not applied: group 4)
+    code, out = run("policy", "explain", "--card", "DN4797912345678", "--route", "1.1", "--date", "2026-07-01",
+                    "--line", "6:2:100000::50")  # fmt: skip
+    assert code == 0, out
+    assert "100,000" in out  # in scope: 2 × 100,000 × 50%
+
+
 def test_check_card_and_id() -> None:
     assert run("policy", "check-card", "CN3940112345678", "--date", "2026-01-01") == (
         0,

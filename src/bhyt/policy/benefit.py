@@ -38,7 +38,8 @@ RATE_PARAMETERS = (
     "benefit.small_visit_threshold",
     "general.reference_amount",
     "benefit.primary_level_full_rate",
-    "benefit.copay_exemption_excluded_routes",
+    "route.self_referral_codes",
+    "benefit.primary_level_excluded_visit_types",
     "benefit.living_area_codes",
 )
 WITHDRAWAL_ROUTE = "8"
@@ -125,8 +126,9 @@ def benefit_rate(params: ParameterSet, visit: Visit) -> BenefitRate:
     level = levels[visit.benefit_digit]
     use("benefit.level_rate", f"card benefit digit {visit.benefit_digit}: level {level}%")
     use("route.rates", f"route {visit.route_code}, {cls} (MA_LOAI_KCB {visit.visit_type}): {route_rate}%")
-    if visit.living_area and inpatient and route_rate < HUNDRED:
-        use("benefit.living_area_codes", f"living area {visit.living_area}, inpatient: route rate 100%")
+    self_referral = visit.route_code in params.code_list("route.self_referral_codes", at)
+    if visit.living_area and inpatient and self_referral and route_rate < HUNDRED:
+        use("benefit.living_area_codes", f"living area {visit.living_area}, self-referred inpatient: route rate 100%")
         route_rate = HUNDRED
 
     reasons = []
@@ -135,12 +137,16 @@ def benefit_rate(params: ParameterSet, visit: Visit) -> BenefitRate:
         reasons.append("small_visit")
         use("general.reference_amount", f"reference amount {params.money('general.reference_amount', at):,}")
         use("benefit.small_visit_threshold", f"in-scope {visit.in_scope_total:,} < {threshold:,}: level 100%")
-    if visit.facility_level is FacilityLevel.PRIMARY and params.flag("benefit.primary_level_full_rate", at):
+    if (
+        visit.facility_level is FacilityLevel.PRIMARY
+        and params.flag("benefit.primary_level_full_rate", at)
+        and visit.visit_type not in params.code_list("benefit.primary_level_excluded_visit_types", at)
+    ):
         reasons.append("primary_level")
         use("benefit.primary_level_full_rate", "primary (commune) level: level 100%")
     if visit.copay_exempt:
-        if visit.route_code in params.code_list("benefit.copay_exemption_excluded_routes", at):
-            use("benefit.copay_exemption_excluded_routes", "co-payment exemption: not on self-referral")
+        if self_referral:
+            use("route.self_referral_codes", "co-payment exemption: not on self-referral")
         else:
             reasons.append("copay_exemption")
             steps.append(Step("5-year co-payment exemption in force: level 100%"))
@@ -274,16 +280,18 @@ def benefit_rates(
             "living_area",
             f"expected one of {', '.join(areas)}",
         )
-        raise_route = has_area & inpatient & np.asarray(pc.less(rr, Decimal(100)))
+        self_referral = np.asarray(pc.is_in(rc, pa.array(params.code_list("route.self_referral_codes", at))))
+        raise_route = has_area & inpatient & self_referral & np.asarray(pc.less(rr, Decimal(100)))
         rr = pc.if_else(pa.array(raise_route), pa.scalar(Decimal(100), PERCENT), rr)
 
         threshold = small_visit_threshold(params, at)
         small = np.asarray(pc.less(pc.take(total, take), pa.scalar(threshold, pa.decimal256(40, 8))))
-        primary = np.asarray(pc.equal(pc.take(level_col, take), FacilityLevel.PRIMARY.value)) & params.flag(
-            "benefit.primary_level_full_rate", at
+        primary = (
+            np.asarray(pc.equal(pc.take(level_col, take), FacilityLevel.PRIMARY.value))
+            & params.flag("benefit.primary_level_full_rate", at)
+            & ~np.asarray(pc.is_in(vt, pa.array(params.code_list("benefit.primary_level_excluded_visit_types", at))))
         )
-        excluded = np.asarray(pc.is_in(rc, pa.array(params.code_list("benefit.copay_exemption_excluded_routes", at))))
-        exempt_ok = exempt[rows] & ~excluded
+        exempt_ok = exempt[rows] & ~self_referral
         full = small | primary | exempt_ok
         effective = pc.if_else(pa.array(full), pa.scalar(Decimal(100), PERCENT), level)
         for key, col in (("level", level), ("route", rr), ("effective", effective)):

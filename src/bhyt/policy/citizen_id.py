@@ -129,8 +129,9 @@ def check_citizen_ids(
         "citizen_id.sex_mismatch": np.zeros(n, bool),
     }
     if birth_dates is not None:
-        born_year = _vector.as_days(birth_dates, n).astype("datetime64[Y]").astype(np.int64) + 1970
-        checks["citizen_id.birth_mismatch"] = born_year != year
+        born = _vector.as_days(birth_dates, n)
+        born_year = born.astype("datetime64[Y]").astype(np.int64) + 1970
+        checks["citizen_id.birth_mismatch"] = ~np.isnat(born) & (born_year != year)  # unknown birth: no check
     if sexes is not None:
         given = np.asarray(_vector.strings(sexes).to_pylist(), dtype=object)
         checks["citizen_id.sex_mismatch"] = np.array(

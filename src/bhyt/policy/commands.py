@@ -130,20 +130,24 @@ def diff(date1: str, date2: str) -> None:
 
 
 def _line(spec: str) -> Line:
+    """GROUP:QUANTITY:PRICE[:BHYT_PRICE[:ITEM_RATE[:SCOPE]]], positional; an empty field keeps its default."""
     parts = spec.split(":")
-    if not 3 <= len(parts) <= 6:
+    if not 3 <= len(parts) <= 6 or not parts[1] or not parts[2]:
         raise typer.BadParameter(f"--line {spec!r}: expected GROUP:QUANTITY:PRICE[:BHYT_PRICE[:ITEM_RATE[:SCOPE]]]")
     try:
-        nums = [Decimal(x) for x in parts[1:5] if x]
+        nums = [Decimal(x) if x else None for x in parts[1:5]] + [None] * (5 - len(parts))
     except InvalidOperation:
         raise typer.BadParameter(f"--line {spec!r}: quantity, prices and rates must be numbers") from None
+    quantity, price, insured, rate = nums[:4]
+    assert quantity is not None
+    assert price is not None
     return Line(
         cost_group=parts[0],
-        quantity=nums[0],
-        unit_price=nums[1],
-        insured_price=nums[2] if len(nums) > 2 else None,
-        listed_item_rate=nums[3] if len(nums) > 3 else Decimal(100),
-        scope=parts[5] if len(parts) > 5 else "1",
+        quantity=quantity,
+        unit_price=price,
+        insured_price=insured,
+        listed_item_rate=rate if rate is not None else Decimal(100),
+        scope=parts[5] if len(parts) > 5 and parts[5] else "1",
         label=spec,
     )
 

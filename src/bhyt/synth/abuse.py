@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bhyt.synth import reference as ref
-from bhyt.synth.episodes import HOSPITAL_KINDS, SELF, route_codes
+from bhyt.synth.episodes import HOSPITAL_KINDS, NONE, PRIMARY_KINDS, SELF, route_codes
 from bhyt.synth.nation import Facilities, Frame
 
 KINDS = (
@@ -30,7 +30,21 @@ KINDS = (
     "expired_card",
     "wrong_route",
 )
-SELF_REFERRAL_ROUTES = ("1.11", "1.12", "1.13", "1.14", "1.15", "1.18", "3.1", "3.2", "3.3", "3.5", "3.6")
+# Profiles whose diagnoses never call for a CT: a CT on them is upcoding, not care.
+NO_CT_PROFILES = frozenset(
+    {
+        "urti",
+        "child_fever",
+        "eye",
+        "dental",
+        "back_pain",
+        "gastritis",
+        "hypertension",
+        "diabetes",
+        "antenatal",
+        "prostate",
+    }
+)
 I = npt.NDArray[np.intp]  # noqa: E741
 
 
@@ -46,11 +60,13 @@ class Injector:
         cards: Frame,
         facilities: Facilities,
         year: int,
+        self_referral_codes: tuple[str, ...],
     ) -> None:
         self.rng, self.claims, self.lines = rng, claims, lines
         self.people, self.cards, self.facilities, self.year = people, cards, facilities, year
         self.items = {it.key: i for i, it in enumerate(ref.catalogue().items.values())}
         self.labels: list[tuple[int, str]] = []
+        self.self_referral = self_referral_codes
         lines.setdefault("unit_price", np.full(lines["claim"].size, -1, np.int64))
 
     @property
@@ -83,8 +99,6 @@ class Injector:
         """Append copies of claims ``src`` (and their lines), with fields changed; the new indices."""
         new = np.arange(self.n, self.n + src.size, dtype=np.intp)
         for k, a in self.claims.items():
-            if k in ("benefit_rate",):
-                continue
             self.claims[k] = np.concatenate([a, changes.get(k, a[src])])
         line_rows = np.flatnonzero(np.isin(self.lines["claim"], src))
         mapping = np.full(new[-1] + 1 if new.size else 0, -1, np.intp)
@@ -115,7 +129,7 @@ class Injector:
     def _facility_elsewhere(self, rows: I, hospital: bool) -> I:
         """For each claim, a facility in another province when the run has one (else another facility)."""
         f = self.facilities.frame
-        kinds = HOSPITAL_KINDS if hospital else [*HOSPITAL_KINDS, "station"]
+        kinds = HOSPITAL_KINDS if hospital else [*HOSPITAL_KINDS, *PRIMARY_KINDS]
         candidates = np.flatnonzero(np.isin(f["kind"], kinds))
         out = np.empty(rows.size, np.intp)
         for i, r in enumerate(rows):
@@ -126,12 +140,17 @@ class Injector:
             out[i] = away[self.rng.integers(away.size)] if away.size else here
         return out
 
+    def _sender(self, registered: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+        """A referring facility (MA_NOI_DI): the registered one, unless it is a temporary registration."""
+        temporary = np.array([str(r).endswith("000") for r in registered])
+        return np.where(temporary, NONE, registered)
+
     # The kinds.
 
     def card_sharing(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
         src = self._choose(~self.claims["inpatient"][:base], count, taken)
         shift = self.rng.integers(60, 240, src.size).astype("timedelta64[m]")
-        where = self._facility_elsewhere(src, hospital=False)
+        where = self._facility_elsewhere(src, hospital=True)  # a hospital may bill whatever the source billed
         f = self.facilities.frame
         route = route_codes(
             self.year,
@@ -162,11 +181,13 @@ class Injector:
         rows = self.rng.choice(idle, size=min(src.size, idle.size), replace=False)  # one stay per phantom patient
         src = src[: rows.size]
         pneumonia = next(i for i, p in enumerate(ref.catalogue().profiles) if p.key == "pneumonia")
-        date = self.claims["admitted"][src].astype("datetime64[M]").astype("datetime64[D]") + self.rng.integers(
-            22, 27, src.size
-        ).astype("timedelta64[D]")
-        admitted = date.astype("datetime64[m]") + np.timedelta64(9 * 60, "m")
+        # Admitted late in a month inside the patient's card, discharged before it ends.
         los = self.rng.integers(5, 11, src.size)
+        first = self.cards["valid_from"][rows]
+        last = self.cards["valid_to"][rows] - los.astype("timedelta64[D]") - np.timedelta64(1, "D")
+        late = (last.astype("datetime64[M]").astype("datetime64[D]") + np.timedelta64(21, "D")).clip(first, last)
+        date = np.where(late >= first, late, first)
+        admitted = date.astype("datetime64[m]") + np.timedelta64(9 * 60, "m")
         new = self._copy(
             src,
             inpatient=np.ones(src.size, bool),
@@ -181,7 +202,7 @@ class Injector:
             profile=np.full(src.size, pneumonia, np.intp),
             main_diagnosis=np.full(src.size, "J18.9", dtype=object),
             other_diagnoses=np.full(src.size, "", dtype=object),
-            referred_from=self.cards["registered_facility"][rows],
+            referred_from=self._sender(self.cards["registered_facility"][rows]),
         )
         drop = np.isin(self.lines["claim"], new)
         for k in self.lines:
@@ -202,9 +223,21 @@ class Injector:
             "timedelta64[m]"
         )
         los = self.rng.integers(3, 7, src.size)
+        where = self._facility_elsewhere(src, hospital=True)
+        f = self.facilities.frame
+        route = route_codes(
+            self.year,
+            np.full(src.size, SELF),
+            f["kind"][where],
+            f["points"][where],
+            np.ones(src.size, bool),
+            np.full(src.size, None, dtype=object),
+        )
         new = self._copy(
             src,
-            facility_row=self._facility_elsewhere(src, hospital=True),
+            facility_row=where,
+            route=route,
+            referred_from=np.full(src.size, None, dtype=object),
             admitted=start,
             discharged=start + (los * 1440).astype("timedelta64[m]"),
             los=los.astype(np.int64),
@@ -276,6 +309,6 @@ class Injector:
 
     def wrong_route(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
         c = self.claims
-        src = self._choose(np.isin(c["route"][:base], SELF_REFERRAL_ROUTES), count, taken)
+        src = self._choose(np.isin(c["route"][:base], self.self_referral), count, taken)
         c["route"][src] = np.where(self.rng.random(src.size) < 0.5, "1.1", "1.3")
         self._label(src, "wrong_route")

@@ -49,12 +49,16 @@ def summary_table(summary: dict[str, Any]) -> Table:
 def synth(
     out: Annotated[Path, typer.Option(help="Output folder (replaced).")],
     people: Annotated[int, typer.Option(min=1, help="People in the nation.")] = 20_000,
-    year: Annotated[int, typer.Option(min=2023, max=2027, help="Year of care.")] = 2025,
+    year: Annotated[
+        int, typer.Option(min=2024, max=2027, help="Year of care (route-code lists cover 2024 on).")
+    ] = 2025,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 1,
     provinces: Annotated[str | None, typer.Option(help="Comma-separated 34-province codes (default: all).")] = None,
     format: Annotated[str, typer.Option("--format", help="parquet, xml or both, comma-separated.")] = "parquet",
     abuse_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of claims with labelled abuse.")] = 0.03,
-    chunk_size: Annotated[int, typer.Option(min=1_000, help="People generated per chunk (bounds memory).")] = 100_000,
+    chunk_size: Annotated[
+        int, typer.Option(min=1_000, help="People per chunk (bounds memory; part of the seed: keep it to reproduce).")
+    ] = 100_000,
 ) -> None:
     """Generate a calibrated synthetic nation: people, cards, facilities, catalogues, claims, labels."""
     formats = frozenset(f.strip() for f in format.split(",") if f.strip())

@@ -25,6 +25,7 @@ IN_SITUATIONS = [0.20, 0.0, 0.45, 0.15, 0.05, 0.15]
 LEVEL_RANK = {"primary": 0, "basic": 1, "specialised": 2}
 NONE = np.array(None, dtype=object)
 LOS_LIFT = 0.15  # calibration: shift of the log length of stay against the profiles' typical values
+PRIMARY_KINDS = ["station", "polyclinic"]  # primary level (cấp ban đầu)
 HOSPITAL_KINDS = ["district", "private", "provincial_basic", "provincial", "central"]
 
 
@@ -105,6 +106,30 @@ def _catastrophic(rng: np.random.Generator, cards: Frame) -> Frame:
     return {"person": cards["person_index"][rows], "card_row": rows.astype(np.intp), "date": day}
 
 
+def _deconflict(person: I, admitted: npt.NDArray[np.datetime64], discharged: npt.NDArray[np.datetime64],
+                card_end: npt.NDArray[np.datetime64]) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """Shift, in place, each of a person's visits that starts before the day after the previous one
+    ends; the visits to keep (those still inside their card)."""
+    day = np.timedelta64(1, "D")
+    for _ in range(12):  # each pass settles one more visit of every chain
+        order = np.lexsort((admitted, person))
+        p, a, d = person[order], admitted[order], discharged[order]
+        prev_end = (d[:-1].astype("datetime64[D]") + day).astype("datetime64[m]")
+        clash = np.flatnonzero((p[1:] == p[:-1]) & (a[1:] < prev_end)) + 1
+        if clash.size == 0:
+            break
+        clash = clash[np.r_[True, np.diff(clash) > 1]]  # the first of each run; the rest wait a pass
+        rows = order[clash]
+        shift = prev_end[clash - 1] + (a[clash] - a[clash].astype("datetime64[D]").astype("datetime64[m]")) - a[clash]
+        admitted[rows] += shift
+        discharged[rows] += shift
+    order = np.lexsort((admitted, person))
+    p, a, d = person[order], admitted[order], discharged[order]
+    still = np.zeros(person.size, bool)
+    still[order[np.flatnonzero((p[1:] == p[:-1]) & (a[1:] < d[:-1])) + 1]] = True
+    return np.asarray((discharged.astype("datetime64[D]") <= card_end) & ~still)
+
+
 def _profiles(rng: np.random.Generator, people: Frame, person: I, inpatient: npt.NDArray[np.bool_]) -> I:
     cat = ref.catalogue()
     age, sex = people["age"][person], people["sex"][person]
@@ -154,7 +179,7 @@ def route_codes(
     out[situation == REFERRAL] = "1.3"
     out[situation == EMERG] = "2"
     self_ref = (situation == SELF) | (situation == OUT_PROV)
-    station = kind == "station"
+    station = np.isin(kind, PRIMARY_KINDS)
     district = kind == "district"
     central = kind == "central"
     provincial = kind == "provincial"
@@ -211,7 +236,7 @@ def episodes_chunk(
     fkind = facilities.frame["kind"]
     reg_kind = np.where(reg_row >= 0, fkind[np.maximum(reg_row, 0)], "none")
     # A registered station cannot take an inpatient stay or a profile needing a hospital.
-    reg_ok = (reg_row >= 0) & ~(inpatient & (reg_kind == "station"))
+    reg_ok = (reg_row >= 0) & ~(inpatient & np.isin(reg_kind, PRIMARY_KINDS))
     reg_ok &= (
         np.array(
             [
@@ -237,7 +262,7 @@ def episodes_chunk(
         facilities,
         rows_for,
         treat_province,
-        ["station"],
+        PRIMARY_KINDS,
         np.flatnonzero(situation == PRIM_OTHER),
         facility,
     )
@@ -245,10 +270,9 @@ def episodes_chunk(
     for k, kinds in enumerate((["district", "private", "provincial_basic"], ["provincial"], ["central"])):
         sel = np.flatnonzero((situation == REFERRAL) & (referral_kind == k))
         if k == 2:
-            sel_c = sel[np.isin(np.arange(n)[sel], sel)]
             central_rows = np.flatnonzero(fkind == "central")
             if central_rows.size:
-                facility[sel_c] = central_rows[rng.integers(central_rows.size, size=sel_c.size)]
+                facility[sel] = central_rows[rng.integers(central_rows.size, size=sel.size)]
                 continue
             kinds = ["provincial"]
         _pick(rng, facilities, rows_for, treat_province, kinds, sel, facility)
@@ -270,9 +294,19 @@ def episodes_chunk(
     low = np.flatnonzero(level < min_level)
     situation[low] = REFERRAL
     _pick(rng, facilities, rows_for, province, ["provincial", "central"], low, facility)
+    # A referral goes elsewhere than the registered facility; if it cannot, the visit is at home.
+    own = np.flatnonzero((situation == REFERRAL) & (facility == reg_row))
+    _pick(rng, facilities, rows_for, province, ["provincial", "central"], own, facility)
+    situation[(situation == REFERRAL) & (facility == reg_row)] = REG
+    # The sending facility (MA_NOI_DI): the registered one, or a primary facility of the province
+    # for a temporary registration.
+    sender = np.full(n, -1, np.intp)
+    sender[reg_row >= 0] = reg_row[reg_row >= 0]
+    no_sender = np.flatnonzero((situation == REFERRAL) & (sender < 0))
+    _pick(rng, facilities, rows_for, province, PRIMARY_KINDS, no_sender, sender)
 
     fk = fkind[facility]
-    station = fk == "station"
+    station = np.isin(fk, PRIMARY_KINDS)
     chronic = np.array([p.chronic for p in prof])[profile]
     u = rng.random(n)
     visit_type = np.where(
@@ -290,6 +324,17 @@ def episodes_chunk(
     admitted = v["date"].astype("datetime64[m]") + (hour * 60 + rng.integers(0, 60, n)).astype("timedelta64[m]")
     minutes = np.where(los > 0, los * 1440 + rng.integers(-240, 240, n), rng.integers(30, 230, n))
     discharged = admitted + minutes.astype("timedelta64[m]")
+    # One person is in one place at a time: a visit that would overlap the previous one moves to the
+    # next free day, and is dropped if that falls after the card. (Overlaps are left to the abuse.)
+    keep = _deconflict(person, admitted, discharged, cards["valid_to"][row])
+    if not keep.all():
+        person, row, inpatient, profile, situation, facility, sender, visit_type, los, admitted, discharged = (
+            a[keep]
+            for a in (person, row, inpatient, profile, situation, facility, sender, visit_type, los, admitted,
+                      discharged)
+        )  # fmt: skip
+        n = person.size
+        fk = fkind[facility]
 
     # Diagnoses: the profile's codes, sometimes with a secondary one.
     main = np.empty(n, dtype=object)
@@ -314,7 +359,7 @@ def episodes_chunk(
     has_exam = (~inpatient & (visit_type != "07")) | (inpatient & (rng.random(n) < 0.7))
     for j, key in enumerate(exam_keys):
         sel = claim_ix[has_exam & (profile == j)]
-        ek = item_index[key or ("exam.paediatric" if False else "exam.internal")]
+        ek = item_index[key or "exam.internal"]
         lines.add(sel, np.full(sel.size, ek), 1000)
     second = claim_ix[has_exam & ~inpatient & (rng.random(n) < 0.08)]
     lines.add(second, np.full(second.size, item_index["exam.eye"]), 1000, 0, None, 30)
@@ -404,7 +449,7 @@ def episodes_chunk(
         "route": route_codes(
             year, situation, fk, facilities.frame["points"][facility], inpatient, cards["living_area"][row]
         ),
-        "referred_from": np.where(situation == REFERRAL, registered, NONE),
+        "referred_from": np.where(situation == REFERRAL, facilities.frame["code"][np.maximum(sender, 0)], NONE),
     }
     return claims, line_frame
 

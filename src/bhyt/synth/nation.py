@@ -26,15 +26,25 @@ Frame = dict[str, Arr]
 # (calibration.md §5: ~2,900 hospitals and polyclinics, ~9,400 commune stations; 12,300 contracts).
 KINDS = {
     "station": ("primary", "commune", "public", 9_400),
+    "polyclinic": ("primary", "district", "public", 1_330),
     "district": ("basic", "district", "public", 700),
     "private": ("basic", "private", "private", 375),
     "provincial_basic": ("basic", "provincial", "public", 90),
     "provincial": ("specialised", "provincial", "public", 360),
     "central": ("specialised", "central", "public", 45),
 }
-FLOOR = {"station": 3, "district": 1, "private": 0, "provincial_basic": 0, "provincial": 1, "central": 0}
+FLOOR = {
+    "polyclinic": 0,
+    "station": 3,
+    "district": 1,
+    "private": 0,
+    "provincial_basic": 0,
+    "provincial": 1,
+    "central": 0,
+}
 KIND_NAMES = {
     "station": "Trạm Y tế",
+    "polyclinic": "Phòng khám đa khoa khu vực",
     "district": "Trung tâm Y tế khu vực",
     "private": "Bệnh viện tư nhân",
     "provincial_basic": "Bệnh viện Đa khoa tỉnh",
@@ -325,7 +335,9 @@ def cards_chunk(
     choice = rng.choice(3, size=idx.size, p=[0.42, 0.46, 0.12])
     pick = rng.random(idx.size)
     for prov in np.unique(province):
-        for c, kinds in enumerate((["station"], ["district", "private", "provincial_basic"], ["provincial"])):
+        for c, kinds in enumerate(
+            (["station", "polyclinic"], ["district", "private", "provincial_basic"], ["provincial"])
+        ):
             sel = np.flatnonzero((province == prov) & (choice == c))
             rows = facilities.rows(str(prov), kinds)
             if rows.size == 0:

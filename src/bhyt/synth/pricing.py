@@ -7,7 +7,7 @@ as the assessment will recompute them.
 
 from __future__ import annotations
 
-from datetime import date
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -16,11 +16,13 @@ import pyarrow as pa
 from bhyt.policy._vector import decimal_from_int64
 from bhyt.policy.benefit import benefit_rates
 from bhyt.policy.params import ParameterSet
-from bhyt.policy.split import in_scope_flags, item_rates, split_cents
+from bhyt.policy.split import SUPPLY_GROUPS, in_scope_flags, item_rates, split_cents
 from bhyt.synth import reference as ref
+from bhyt.synth.episodes import LEVEL_RANK
 from bhyt.synth.nation import Facilities, Frame
 
 
+@cache
 def item_arrays() -> dict[str, npt.NDArray[np.generic]]:
     """The catalogue as arrays indexed like ``Lines.item``."""
     items = list(ref.catalogue().items.values())
@@ -59,10 +61,9 @@ def approved_prices(
 def price_list(facilities: Facilities) -> pa.Table:
     """Every facility's approved prices for the items its level may bill."""
     it = item_arrays()
-    rank = {"primary": 0, "basic": 1, "specialised": 2}
     f_rows, i_rows = [], []
     for f, level in enumerate(facilities.frame["level"]):
-        ok = np.flatnonzero(np.array([rank[m] <= rank[level] for m in it["min_level"]]))
+        ok = np.flatnonzero(np.array([LEVEL_RANK[m] <= LEVEL_RANK[level] for m in it["min_level"]]))
         f_rows.append(np.full(ok.size, f))
         i_rows.append(ok)
     fr, ir = np.concatenate(f_rows), np.concatenate(i_rows)
@@ -78,9 +79,7 @@ def price_list(facilities: Facilities) -> pa.Table:
     )
 
 
-def compute_amounts(
-    params: ParameterSet, claims: Frame, lines: Frame, cards: Frame, facilities: Facilities, on: date
-) -> None:
+def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Frame, facilities: Facilities) -> None:
     """Fill prices, rates and amounts on ``lines`` and totals and MUC_HUONG on ``claims``, in place.
     ``lines["unit_price"]`` may be set beforehand (a price above the list); otherwise the list price."""
     it = item_arrays()
@@ -148,7 +147,7 @@ def compute_amounts(
         np.add.at(total, claim, lines[name])
         claims[name] = total
     drug = it["table"][lines["item"]] == "XML2"
-    supply = np.isin(it["group"][lines["item"]], ["10", "11"])
+    supply = np.isin(it["group"][lines["item"]], list(SUPPLY_GROUPS))
     for name, mask in (("drug_total", drug), ("supply_total", supply)):
         total = np.zeros(claims["person"].size, np.int64)
         np.add.at(total, claim[mask], lines["total"][mask])

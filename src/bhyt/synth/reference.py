@@ -19,7 +19,6 @@ DATA = Path(__file__).parent / "data"
 COVERAGE_2025 = 0.9516
 VISITS_PER_INSURED = 2.0  # 195.5M visits / 97.57M insured
 MEAN_REQUESTED_VND = 851_391  # 166.447 tn / 195.5M visits
-FACILITIES_PER_PERSON = 12_300 / 102_500_000
 
 # Province shares of the 34-province map (calibration.md §6.1, NQ 202/2025 scale) [V].
 PROVINCE_SHARES: dict[str, float] = {

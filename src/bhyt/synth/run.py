@@ -95,9 +95,7 @@ def _ts(minutes: np.ndarray) -> pa.Array:
     return pa.array(minutes.astype("datetime64[s]"), pa.timestamp("s"))
 
 
-def claims_table(
-    claims: Frame, people: Frame, cards: Frame, facilities: Facilities, claim_ids: np.ndarray, year: int
-) -> pa.Table:
+def claims_table(claims: Frame, people: Frame, cards: Frame, facilities: Facilities, claim_ids: np.ndarray) -> pa.Table:
     """The XML1 side of the lake: one row per episode."""
     person, row = claims["person"], claims["card_row"]
     f = facilities.frame
@@ -108,7 +106,7 @@ def claims_table(
     treatment_days = np.where(
         np.isin(claims["visit_type"], ["02", "03", "04", "06"]),
         (discharged.astype("datetime64[D]") - claims["admitted"].astype("datetime64[D]")).astype(np.int64) + 1,
-        np.where(claims["visit_type"] == "05", 30, 0),
+        np.where(claims["visit_type"] == "05", 30, np.where(claims["visit_type"] == "08", 1, 0)),
     )
 
     def money(name: str) -> pa.Array:
@@ -275,13 +273,11 @@ def synthesize(
     writers.write("catalogue/items", _catalogue_table())
     writers.write("catalogue/price_list", price_list(facilities))
     counters, totals = IdentityCounters(), Totals()
-    labels: list[pa.Table] = []
     xml_writer = None
     if "xml" in config.formats:
         from bhyt.synth.xmlout import XmlWriter
 
         xml_writer = XmlWriter(out / "xml")
-    on = date(config.year, 12, 31)
     chunks = range(0, config.people, config.chunk_size)
     for c, start in enumerate(chunks):
         rng = np.random.default_rng([config.seed, c])
@@ -289,13 +285,18 @@ def synthesize(
         people = people_chunk(rng, start, n, config.year, selected, counters)
         cards = cards_chunk(rng, people, config.year, params, facilities)
         claims, lines = episodes_chunk(rng, people, cards, facilities, config.year)
-        injected = Injector(rng, claims, lines, people, cards, facilities, config.year).run(config.abuse_rate)
-        compute_amounts(params, claims, lines, cards, facilities, on)
+        self_referral = params.code_list("route.self_referral_codes", date(config.year, 12, 31))
+        injected = Injector(rng, claims, lines, people, cards, facilities, config.year, self_referral).run(
+            config.abuse_rate
+        )
+        compute_amounts(params, claims, lines, cards, facilities)
+        in_claim_order = np.argsort(lines["claim"], kind="stable")  # abuse appended copies at the end
+        lines = {k: v[in_claim_order] for k, v in lines.items()}
         claim_ids = np.array([f"LK{config.year}{c:05d}{i:07d}" for i in range(claims["person"].size)], dtype=object)
         person_table, card_table = _registry(people, cards)
         writers.write("registry/people", person_table)
         writers.write("registry/cards", card_table)
-        ct = claims_table(claims, people, cards, facilities, claim_ids, config.year)
+        ct = claims_table(claims, people, cards, facilities, claim_ids)
         lt = lines_table(lines, claims, claim_ids, facilities)
         if "parquet" in config.formats:
             writers.part("lake/claims", c, ct)
@@ -303,20 +304,22 @@ def synthesize(
         if xml_writer is not None:
             totals.xml_claims += xml_writer.write_chunk(c, ct, lt)
         rows = np.array([i for i, _ in injected], np.intp)
-        labels.append(
+        writers.write(
+            "labels",
             pa.table(
                 {
                     "facility": pa.array(f["code"][claims["facility_row"][rows]], pa.string()),
                     "claim_id": pa.array(claim_ids[rows], pa.string()),
                     "kind": pa.array([k for _, k in injected], pa.string()),
                 }
-            )
+            ),
         )
         _accumulate(totals, people, cards, claims, lines, injected)
         if progress:
             progress(n)
     writers.close()
-    pq.write_table(pa.concat_tables(labels) if labels else _empty_labels(), out / "labels.parquet")
+    if not (out / "labels.parquet").exists():  # no abuse at all: an empty file with the columns
+        pq.write_table(_empty_labels(), out / "labels.parquet")
     summary = _summary(totals, config, facilities)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
@@ -358,7 +361,7 @@ def _accumulate(
 
 def _summary(t: Totals, config: SynthConfig, facilities: Facilities) -> dict[str, Any]:
     total_cost = sum(t.cost_cents_by_group.values()) or 1
-    requested = t.fund_cents / 100
+    requested = (t.fund_cents + 50) // 100  # whole đồng, half up, in integers
     fund_by_person = np.array(list(t.person_fund.values()), np.float64) / 100
     return {
         "people": t.people,
@@ -366,8 +369,8 @@ def _summary(t: Totals, config: SynthConfig, facilities: Facilities) -> dict[str
         "coverage_rate": round(t.insured / t.people, 6) if t.people else 0.0,
         "visits": t.visits,
         "visits_per_insured": round(t.visits / t.insured, 4) if t.insured else 0.0,
-        "requested_total_vnd": round(requested),
-        "requested_mean_vnd": round(requested / t.visits) if t.visits else 0,
+        "requested_total_vnd": requested,
+        "requested_mean_vnd": (2 * t.fund_cents + 100 * t.visits) // (200 * t.visits) if t.visits else 0,
         "share_by_cost_group": {
             g: round(v / total_cost, 4) for g, v in sorted(t.cost_cents_by_group.items(), key=lambda kv: int(kv[0]))
         },

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -241,19 +242,37 @@ class XmlWriter:
         communes = refdata.communes()
         self.commune = dict(zip(communes["commune"].to_pylist(), communes["name"].to_pylist(), strict=True))
 
-    def write_chunk(self, chunk: int, claims: pa.Table, lines: pa.Table) -> int:
-        """Write one chunk's claims; returns how many HOSO were written."""
-        hosos = self.hosos(claims, lines)
-        facility = claims["facility"].to_pylist()
-        day = column_text(pc.cast(claims["discharged_at"], pa.date32()))
-        groups: dict[tuple[str, str], list[dict[str, str]]] = {}
-        for f, d, h in zip(facility, day, hosos, strict=True):
-            groups.setdefault((f, d), []).append(h)
-        for (f, d), group in sorted(groups.items()):
-            folder = self.root / f
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{d}-{chunk:05d}.xml").write_text(envelope(f, d, group), encoding="utf-8")
-        return len(hosos)
+    def write_chunk(self, chunk: int, claims: pa.Table, lines: pa.Table, slice_claims: int = 4_000) -> int:
+        """Write one chunk's claims, one envelope per facility and day of discharge; returns how many
+        HOSO were written. Groups are rendered a slice at a time, so memory stays bounded."""
+        day = pc.strftime(pc.cast(claims["discharged_at"], pa.date32()), format="%Y%m%d")
+        keys = pa.table({"facility": claims["facility"], "day": day, "row": pa.array(np.arange(claims.num_rows))})
+        keys = keys.sort_by([("facility", "ascending"), ("day", "ascending"), ("row", "ascending")])
+        rows = np.asarray(keys["row"])
+        facility, days = keys["facility"].to_pylist(), keys["day"].to_pylist()
+        starts = [0] + [i for i in range(1, len(rows)) if (facility[i], days[i]) != (facility[i - 1], days[i - 1])]
+        # The lines of each claim are contiguous (the lake is in claim order): a range per claim.
+        line_claim = np.asarray(pc.index_in(lines["claim_id"], value_set=claims["claim_id"]))
+        first = np.searchsorted(line_claim, np.arange(claims.num_rows), "left")
+        last = np.searchsorted(line_claim, np.arange(claims.num_rows), "right")
+        bounds = [*starts, len(rows)]
+        g = 0
+        while g < len(starts):
+            end = g + 1
+            while end < len(starts) and bounds[end + 1] - bounds[g] <= slice_claims:
+                end += 1
+            take = rows[bounds[g] : bounds[end]]
+            line_rows = np.concatenate([np.arange(first[c], last[c]) for c in take]) if take.size else take
+            hosos = self.hosos(claims.take(pa.array(take)), lines.take(pa.array(line_rows, pa.int64())))
+            offset = bounds[g]
+            for k in range(g, end):
+                f, d = facility[bounds[k]], days[bounds[k]]
+                folder = self.root / f
+                folder.mkdir(parents=True, exist_ok=True)
+                group = hosos[bounds[k] - offset : bounds[k + 1] - offset]
+                (folder / f"{d}-{chunk:05d}.xml").write_text(envelope(f, d, group), encoding="utf-8")
+            g = end
+        return int(claims.num_rows)
 
     def hosos(self, claims: pa.Table, lines: pa.Table) -> list[dict[str, str]]:
         """The inner documents of each claim, in claim order."""
