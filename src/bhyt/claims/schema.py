@@ -96,6 +96,7 @@ XML1 = {
     "other_diagnoses": "MA_BENH_KT",
     "route_code": "MA_DOITUONG_KCB",
     "referred_from": "MA_NOI_DI",
+    "referred_to": "MA_NOI_DEN",
     "admitted_at": "NGAY_VAO",
     "inpatient_at": "NGAY_VAO_NOI_TRU",
     "discharged_at": "NGAY_RA",

@@ -106,6 +106,32 @@ def _catastrophic(rng: np.random.Generator, cards: Frame) -> Frame:
     return {"person": cards["person_index"][rows], "card_row": rows.astype(np.intp), "date": day}
 
 
+TRANSFER_SHARE = 0.03  # stays at a non-central hospital that end in a transfer up [B]
+
+
+def _transfers(
+    rng: np.random.Generator,
+    facilities: Facilities,
+    rows_for: dict[str, I],
+    province: npt.NDArray[np.object_],
+    facility: I,
+    visit_type: npt.NDArray[np.object_],
+) -> Frame:
+    """MA_LOAI_RV and MA_NOI_DEN: a few inpatient stays end with a transfer for professional
+    reasons to a higher-level hospital; the sending hospital issues the referral paper (XML13)."""
+    n = facility.size
+    kind = facilities.frame["kind"][facility]
+    out = np.flatnonzero((visit_type == "03") & (kind != "central") & (rng.random(n) < TRANSFER_SHARE))
+    target = np.full(n, -1, np.intp)
+    _pick(rng, facilities, rows_for, province, ["provincial", "central"], out, target)
+    moved = out[target[out] != facility[out]]
+    discharge_type = np.ones(n, np.int8)
+    discharge_type[moved] = 2
+    referred_to = np.full(n, None, dtype=object)
+    referred_to[moved] = facilities.frame["code"][target[moved]]
+    return {"discharge_type": discharge_type, "referred_to": referred_to}
+
+
 def _deconflict(person: I, admitted: npt.NDArray[np.datetime64], discharged: npt.NDArray[np.datetime64],
                 card_end: npt.NDArray[np.datetime64]) -> npt.NDArray[np.bool_]:  # fmt: skip
     """Shift, in place, each of a person's visits that starts before the day after the previous one
@@ -450,6 +476,7 @@ def episodes_chunk(
             year, situation, fk, facilities.frame["points"][facility], inpatient, cards["living_area"][row]
         ),
         "referred_from": np.where(situation == REFERRAL, facilities.frame["code"][np.maximum(sender, 0)], NONE),
+        **_transfers(rng, facilities, rows_for, province, facility, visit_type),
     }
     return claims, line_frame
 

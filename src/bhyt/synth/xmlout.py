@@ -31,6 +31,7 @@ ROOTS = {  # table -> (root, list, row) elements, bhyt-spec §1.4
     "XML4": ("CHITIEU_CHITIET_DICHVUCANLAMSANG", "DSACH_CHI_TIET_CLS", "CHI_TIET_CLS"),
     "XML5": ("CHITIEU_CHITIET_DIENBIENLAMSANG", "DSACH_CHI_TIET_DIEN_BIEN_BENH", "CHI_TIET_DIEN_BIEN_BENH"),
     "XML7": ("CHI_TIEU_DU_LIEU_GIAY_RA_VIEN", None, None),
+    "XML13": ("CHI_TIEU_GIAYCHUYENTUYEN", None, None),
     "XML14": ("CHI_TIEU_GIAYHEN_KHAMLAI", None, None),
 }
 HEADER = '<?xml version="1.0" encoding="utf-8"?>'
@@ -237,6 +238,13 @@ class XmlWriter:
                 "NGAY_CT",
             ),
         )
+        self.xml13 = Template(
+            "XML13",
+            ("MA_LK", "SO_HOSO", "SO_CHUYENTUYEN", "GIAY_CHUYEN_TUYEN", "MA_CSKCB", "MA_NOI_DI", "MA_NOI_DEN", "HO_TEN",
+             "NGAY_SINH", "GIOI_TINH", "MA_THE_BHYT", "NGAY_VAO", "NGAY_RA", "DAU_HIEU_LS", "CHAN_DOAN_RV", "QT_BENHLY",
+             "TOMTAT_KQ", "TEN_DICH_VU", "MA_BENH_CHINH", "MA_LOAI_RV", "MA_LYDO_CT", "HUONG_DIEU_TRI", "PHUONGTIEN_VC",
+             "MA_BAC_SI", "MA_TTDV"),
+        )  # fmt: skip
         icd = refdata.icd10()
         self.diagnosis = dict(zip(icd["code"].to_pylist(), icd["name_vi"].to_pylist(), strict=True))
         communes = refdata.communes()
@@ -342,6 +350,20 @@ class XmlWriter:
                         )
                     ],
                 )
+            if c["discharge_type"][i] == "2":  # transferred up: the referral paper (bhyt-spec §1.4)
+                paper = f"CT{ci[-10:]}"
+                hoso["XML13"] = document(
+                    "XML13",
+                    [
+                        self.xml13.render(
+                            ci, ci, paper, paper, c["facility"][i], c["facility"][i], c["referred_to"][i], c["name"][i],
+                            c["birth_date"][i], c["sex"][i], c["card"][i], c["admitted_at"][i], c["discharged_at"][i],
+                            "Diễn biến nặng hơn", diagnosis, "Điều trị nội khoa không đáp ứng",
+                            "Kết quả cận lâm sàng kèm theo", "Điều trị nội trú", c["main_diagnosis"][i], "2", "1",
+                            "Tiếp tục điều trị tại cơ sở tuyến trên", "Xe cứu thương", DOCTOR, "0100000001",
+                        )
+                    ],
+                )  # fmt: skip
             if visit_type in ("05", "07", "08"):
                 hoso["XML14"] = document(
                     "XML14",
