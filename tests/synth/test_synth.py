@@ -257,3 +257,19 @@ def test_out_of_list_drugs_are_the_patient_s(nation: tuple[Path, dict[str, objec
     for ln in outside[:500]:
         assert ln["fund"] == 0
         assert ln["outside"] == ln["total"]
+
+
+def test_exempt_claims_are_paid_in_full_once_the_exemption_starts(nation: tuple[Path, dict[str, object]]) -> None:
+    # ND 146 Art. 14(1)(đ) / ND 188 Art. 18(2): after 5 years, once the year's co-payment passes 6 months
+    # of the reference amount, later visits are paid in full (route rates still apply).
+    out, summary = nation
+    claims = pq.read_table(out / "lake" / "claims").to_pylist()
+    exempt = [c for c in claims if c["copay_exempt_from"] is not None]
+    assert len(exempt) == summary["copay_exempt_claims"]
+    lines = pq.read_table(out / "lake" / "lines", columns=["claim_id", "benefit_rate"]).to_pylist()
+    rate = {ln["claim_id"]: ln["benefit_rate"] for ln in lines}
+    for c in exempt:
+        assert c["five_year_date"] <= c["admitted_at"].date()
+        assert c["copay_exempt_from"] <= c["admitted_at"].date()
+        if c["route_code"] in ("1.1", "1.2", "1.3", "2"):
+            assert rate[c["claim_id"]] == 100

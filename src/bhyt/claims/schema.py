@@ -117,6 +117,7 @@ XML1 = {
     "facility": "MA_CSKCB",
     "living_area": "MA_KHUVUC",
     "five_year_date": "NAM_NAM_LIEN_TUC",
+    "copay_exempt_from": "NGAY_MIEN_CCT",
 }
 XML2 = {
     "claim_id": "MA_LK",

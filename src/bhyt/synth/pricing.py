@@ -7,6 +7,7 @@ as the assessment will recompute them.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from bhyt.policy._vector import decimal_from_int64
-from bhyt.policy.benefit import benefit_rates
+from bhyt.policy.benefit import benefit_rates, copay_exemption_threshold
 from bhyt.policy.params import ParameterSet
 from bhyt.policy.split import SUPPLY_GROUPS, in_scope_flags, item_rates, split_cents
 from bhyt.synth import reference as ref
@@ -105,11 +106,11 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
     lines["scope"] = it["scope"][lines["item"]]
     scope = in_scope_flags(params, scopes=lines["scope"], benefit_digits=digit[claim], dates=dates[claim])
     quantity = decimal_from_int64(lines["quantity_milli"], 3)
-    price = pa.array(lines["unit_price"], pa.int64())
-    insured_price = price  # the facility claims its billed price (above the list for the abusive lines)
+    price_ = pa.array(lines["unit_price"], pa.int64())
+    insured_price = price_  # the facility claims its billed price (above the list for the abusive lines)
     first = split_cents(
         quantity=quantity,
-        unit_price=price,
+        unit_price=price_,
         insured_price=insured_price,
         benefit_rate=np.full(claim.size, 100),
         item_rate=lines["item_rate"],
@@ -120,27 +121,48 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
     in_scope = np.zeros(claims["person"].size, np.int64)
     np.add.at(in_scope, claim, insured_cents)
     facility_level = facilities.frame["level"][claims["facility_row"]]
-    rates = benefit_rates(
-        params,
-        benefit_digit=digit,
-        visit_type=claims["visit_type"],
-        route_code=claims["route"],
-        facility_level=facility_level,
-        dates=dates,
-        in_scope_total=decimal_from_int64(in_scope, 2),
-        living_area=cards["living_area"][claims["card_row"]],
-    )
-    rate = rates["rate"].cast(pa.decimal128(12, 4))  # MUC_HUONG has at most 4 characters
+
+    def price(exempt: npt.NDArray[np.bool_]) -> tuple[pa.Array, dict[str, np.ndarray]]:
+        rates = benefit_rates(
+            params,
+            benefit_digit=digit,
+            visit_type=claims["visit_type"],
+            route_code=claims["route"],
+            facility_level=facility_level,
+            dates=dates,
+            in_scope_total=decimal_from_int64(in_scope, 2),
+            copay_exempt=exempt,
+            living_area=cards["living_area"][claims["card_row"]],
+        )
+        rate = rates["rate"].cast(pa.decimal128(12, 4))  # MUC_HUONG has at most 4 characters
+        amounts = split_cents(
+            quantity=quantity,
+            unit_price=price_,
+            insured_price=insured_price,
+            benefit_rate=rate.take(pa.array(claim)),
+            item_rate=lines["item_rate"],
+            service_rate=lines["service_rate"],
+            in_scope=scope,
+        )
+        return rate, amounts
+
+    rate, amounts = price(np.zeros(claims["person"].size, bool))
+    copay = np.zeros(claims["person"].size, np.int64)
+    np.add.at(copay, claim, np.asarray(amounts["copay"], np.int64))
+    exempt = exempt_claims(params, claims, cards, copay, dates)
+    if exempt.any():  # the 5-year exemption reached during the year: later visits are priced again
+        rate, amounts = price(exempt)
     claims["benefit_rate"] = rate
-    amounts = split_cents(
-        quantity=quantity,
-        unit_price=price,
-        insured_price=insured_price,
-        benefit_rate=rate.take(pa.array(claim)),
-        item_rate=lines["item_rate"],
-        service_rate=lines["service_rate"],
-        in_scope=scope,
-    )
+    claims["copay_exempt"] = exempt
+    # NGAY_MIEN_CCT: the day the exemption started for the person, on each of their exempt claims.
+    start = np.full(claims["person"].size, np.datetime64("NaT"), "datetime64[D]")
+    rows = np.flatnonzero(exempt)
+    if rows.size:
+        first_day: dict[int, np.datetime64] = {}
+        for r in rows[np.argsort(dates[rows], kind="stable")]:
+            first_day.setdefault(int(claims["person"][r]), dates[r])
+        start[rows] = [first_day[int(claims["person"][r])] for r in rows]
+    claims["copay_exempt_from"] = start
     for name in ("total", "insured", "outside", "copay", "fund", "other_sources"):
         lines[name] = np.asarray(amounts[name], np.int64)
         total = np.zeros(claims["person"].size, np.int64)
@@ -152,3 +174,26 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
         total = np.zeros(claims["person"].size, np.int64)
         np.add.at(total, claim[mask], lines["total"][mask])
         claims[name] = total
+
+
+def exempt_claims(params: ParameterSet, claims: Frame, cards: Frame, copay_cents: npt.NDArray[np.int64],
+                  dates: npt.NDArray[np.datetime64]) -> npt.NDArray[np.bool_]:  # fmt: skip
+    """Claims of people for whom the 5-year co-payment exemption is in force: the 5-year date is
+    reached and the co-payment of their earlier visits this year is above the threshold in force
+    (policy.benefit.copay_exemption_threshold, read on each visit's date)."""
+    n = claims["person"].size
+    order = np.lexsort((claims["admitted"], claims["person"]))
+    person = claims["person"][order]
+    paid = copay_cents[order]
+    new_person = np.r_[True, person[1:] != person[:-1]]
+    running = np.cumsum(paid)
+    start = np.maximum.accumulate(np.where(new_person, np.arange(n), 0))
+    before = running - paid - np.where(start > 0, running[start - 1], 0)  # co-payment of earlier visits
+    days = dates[order]
+    thresholds = {d: copay_exemption_threshold(params, d.astype(date)) * 100 for d in np.unique(days)}
+    threshold = np.array([thresholds[d] for d in days], np.int64)
+    five = cards["five_year_date"][claims["card_row"]][order]
+    reached = ~np.isnat(five) & (five <= days)
+    exempt = np.zeros(n, bool)
+    exempt[order] = reached & (before > threshold)
+    return exempt

@@ -64,6 +64,7 @@ class Totals:
     abuse: dict[str, int] = field(default_factory=dict)
     person_fund: dict[int, int] = field(default_factory=dict)
     xml_claims: int = 0
+    copay_exempt: int = 0
 
 
 class Writers:
@@ -132,6 +133,7 @@ def claims_table(claims: Frame, people: Frame, cards: Frame, facilities: Facilit
             "card_valid_from": pa.array(cards["valid_from"][row], pa.date32()),
             "card_valid_to": pa.array(cards["valid_to"][row], pa.date32()),
             "five_year_date": pa.array(five, pa.date32()),
+            "copay_exempt_from": pa.array(claims["copay_exempt_from"], pa.date32()),
             "living_area": pa.array(cards["living_area"][row], pa.string()),
             "route_code": pa.array(claims["route"], pa.string()),
             "referred_from": pa.array(claims["referred_from"], pa.string()),
@@ -343,6 +345,7 @@ def _accumulate(
     t.insured += int(np.unique(cards["person_index"]).size)
     t.visits += int(claims["person"].size)
     t.inpatient += int(claims["inpatient"].sum())
+    t.copay_exempt += int(claims["copay_exempt"].sum())
     t.lines += int(lines["claim"].size)
     t.fund_cents += int(claims["fund"].sum())
     group_of_item = item_arrays()["group"]
@@ -383,6 +386,7 @@ def _summary(t: Totals, config: SynthConfig, facilities: Facilities) -> dict[str
         "people_over_500m_vnd": int((fund_by_person >= 500e6).sum()),
         "people_over_1bn_vnd": int((fund_by_person >= 1e9).sum()),
         "xml_claims": t.xml_claims,
+        "copay_exempt_claims": t.copay_exempt,
         "year": config.year,
         "seed": config.seed,
         "abuse_rate": config.abuse_rate,
