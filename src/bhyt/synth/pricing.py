@@ -122,7 +122,9 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
     np.add.at(in_scope, claim, insured_cents)
     facility_level = facilities.frame["level"][claims["facility_row"]]
 
-    def price(exempt: npt.NDArray[np.bool_]) -> tuple[pa.Array, dict[str, np.ndarray]]:
+    def price(exempt: npt.NDArray[np.bool_], only: npt.NDArray[np.intp] | None = None
+              ) -> tuple[pa.Array, dict[str, np.ndarray]]:  # fmt: skip
+        """MUC_HUONG of every claim, and the split of the lines ``only`` (default: all)."""
         rates = benefit_rates(
             params,
             benefit_digit=digit,
@@ -135,14 +137,15 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
             living_area=cards["living_area"][claims["card_row"]],
         )
         rate = rates["rate"].cast(pa.decimal128(12, 4))  # MUC_HUONG has at most 4 characters
+        sel = pa.array(np.arange(claim.size) if only is None else only)
         amounts = split_cents(
-            quantity=quantity,
-            unit_price=price_,
-            insured_price=insured_price,
-            benefit_rate=rate.take(pa.array(claim)),
-            item_rate=lines["item_rate"],
-            service_rate=lines["service_rate"],
-            in_scope=scope,
+            quantity=quantity.take(sel),
+            unit_price=price_.take(sel),
+            insured_price=insured_price.take(sel),
+            benefit_rate=rate.take(pa.array(claim[np.asarray(sel)])),
+            item_rate=lines["item_rate"][np.asarray(sel)],
+            service_rate=lines["service_rate"][np.asarray(sel)],
+            in_scope=scope[np.asarray(sel)],
         )
         return rate, amounts
 
@@ -151,7 +154,11 @@ def compute_amounts(params: ParameterSet, claims: Frame, lines: Frame, cards: Fr
     np.add.at(copay, claim, np.asarray(amounts["copay"], np.int64))
     exempt = exempt_claims(params, claims, cards, copay, dates)
     if exempt.any():  # the 5-year exemption reached during the year: later visits are priced again
-        rate, amounts = price(exempt)
+        again = np.flatnonzero(exempt[claim])
+        rate, patch = price(exempt, again)
+        for name in amounts:
+            amounts[name] = np.asarray(amounts[name], np.int64).copy()
+            amounts[name][again] = np.asarray(patch[name], np.int64)
     claims["benefit_rate"] = rate
     claims["copay_exempt"] = exempt
     # NGAY_MIEN_CCT: the day the exemption started for the person, on each of their exempt claims.
