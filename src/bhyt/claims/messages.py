@@ -53,6 +53,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.unknown": ("Trường {field} không có trong chuẩn", "field {field} is not in the standard"),
     "field.required": ("Thiếu trường bắt buộc {field}", "required field {field} is empty"),
     "field.format": ("{detail}", "{detail}"),
+    "claim.withdraw_unknown": (
+        "Không có hồ sơ {ma_lk} đang hiệu lực của cơ sở {facility} để rút (MA_DOITUONG_KCB 8)",
+        "there is no active claim {ma_lk} of facility {facility} to withdraw (MA_DOITUONG_KCB 8)",
+    ),
+    "claim.facility_mismatch": (
+        "MA_CSKCB {found} của XML1 khác cơ sở gửi {facility}",
+        "XML1 MA_CSKCB {found} differs from the sending facility {facility}",
+    ),
 }
 
 

@@ -45,7 +45,7 @@ ROOTS = {  # table -> (root, row) elements; row None: the root is the single rec
 REJECTING = frozenset({
     "file.too_large", "file.unreadable", "xml.dtd", "xml.syntax", "xml.too_deep", "envelope.root",
     "envelope.facility", "hoso.empty", "hoso.base64", "hoso.too_large", "hoso.encoding", "hoso.xml", "hoso.root",
-    "hoso.no_xml1", "hoso.no_ma_lk",
+    "hoso.no_xml1", "hoso.no_ma_lk", "claim.withdraw_unknown",
 })  # fmt: skip
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 

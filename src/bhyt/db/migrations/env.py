@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import bhyt.claims.models  # noqa: F401  (registers the claims tables)
 from bhyt.db.models import Base
 
 connection = context.config.attributes["connection"]

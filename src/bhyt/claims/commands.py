@@ -1,0 +1,73 @@
+"""``bhyt ingest``: claim files into the store, with a receipt for every HOSO."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from bhyt.claims.ingest import STATUSES, Receipt, ingest_file
+from bhyt.console import console
+from bhyt.db import DEFAULT_URL, connect
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    """Files as given, folders expanded to their *.xml files (sorted, so runs are repeatable)."""
+    out: list[Path] = []
+    for p in paths:
+        out += sorted(q for q in p.rglob("*.xml") if q.is_file()) if p.is_dir() else [p]
+    return out
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="GIAMDINHHS files or folders of them.")],
+    db: Annotated[str, typer.Option(help="Database URL; created and migrated when new.")] = DEFAULT_URL,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout, one object per HOSO.")] = False,
+    lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+) -> None:
+    """Ingest claim files: validate, store durably and idempotently, and answer each HOSO."""
+    if lang not in ("vi", "en"):
+        raise typer.BadParameter(f"--lang takes vi or en, got {lang!r}")
+    err = console(stderr=True)
+    try:
+        engine = connect(db)
+    except SQLAlchemyError as exc:
+        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(2) from None
+    files = _files(paths)
+    counts: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    try:
+        with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:  # fmt: skip
+            task = bar.add_task("files", total=len(files))
+            for path in files:
+                receipts = ingest_file(engine, path, lang)
+                for r in receipts:
+                    counts[r.status] += 1
+                    if r.findings and r.status not in first:
+                        first[r.status] = f"{Path(r.file).name}: {r.findings[0].message}"
+                    if as_json:
+                        print(json.dumps(r.as_json(), ensure_ascii=False, separators=(",", ":")), flush=True)
+                bar.advance(task)
+    finally:
+        engine.dispose()
+    err.print(summary(counts, first))
+
+
+def summary(counts: Counter[str], first: dict[str, str]) -> Table:
+    table = Table(title="Intake")
+    for col in ("status", "HOSO", "first finding"):
+        table.add_column(col, justify="right" if col == "HOSO" else "left")
+    for status in STATUSES:
+        table.add_row(status, f"{counts.get(status, 0):,}", first.get(status, ""))
+    return table
+
+
+__all__ = ["Receipt", "ingest"]
