@@ -83,7 +83,34 @@ CASES: dict[str, tuple[bytes, set[str], list[set[str]]]] = {
                       [{"field.format"}]),
     "one bad HOSO among good ones": (envelope(GOOD, [("XML1", "%%%")], GOOD2),
                                      set(), [set(), {"hoso.base64"}, set()]),
+    "no HOSO at all": (envelope(count=0), set(), []),
+    "base64 wrapped over lines": (envelope([(t, "\n".join(c[i : i + 60] for i in range(0, len(c), 60)))
+                                            for t, c in GOOD]), set(), [set()]),
+    "lower-case LOAIHOSO": (envelope([(t.lower(), c) for t, c in GOOD]), set(), [set()]),
+    "byte-order mark in a table": (envelope([("XML1", base64.b64encode(b"\xef\xbb\xbf" + XML1.encode()).decode()),
+                                             GOOD[1]]), set(), [set()]),
+    "comments and CDATA": (envelope([("XML1", inner("XML1", XML1.replace("<MA_LK>LK1</MA_LK>",
+                                                                         "<!-- x --><MA_LK><![CDATA[LK1]]></MA_LK>"))),
+                                      GOOD[1]]), set(), [set()]),
+    "empty table document": (envelope([("XML1", "")]), set(), [{"hoso.xml"}]),
+    "element inside MA_LK": (envelope([("XML1", inner("XML1", XML1.replace("<MA_LK>LK1</MA_LK>",
+                                                                           "<MA_LK><B>LK1</B></MA_LK>")))]),
+                             set(), [{"hoso.no_ma_lk"}]),
+    "name longer than 255": (envelope([("XML1", inner("XML1", XML1.replace(
+        "</TONG_HOP>", f"<HO_TEN>{'A' * 300}</HO_TEN></TONG_HOP>"))), GOOD[1]]), set(), [{"field.format"}]),
+    "MA_LK longer than 100": (envelope([("XML1", inner("XML1", XML1.replace("LK1", "L" * 101)))]), set(),
+                              [{"field.format"}]),
+    "line number not a number": (envelope([GOOD[0], ("XML2", inner("XML2", XML2.format(ma_lk="LK1").replace(
+        "<STT>1</STT>", "<STT>one</STT>")))]), set(), [{"field.format"}]),
+    "XML2 with the wrong root": (envelope([GOOD[0], ("XML2", inner("XML2", "<CHI_TIET_THUOC/>"))]), set(),
+                                 [{"hoso.root"}]),
+    "entity declared inside a table": (envelope([("XML1", base64.b64encode(BILLION_LAUGHS).decode())]), set(),
+                                       [{"xml.dtd"}]),
 }  # fmt: skip
+
+
+def test_at_least_forty_malformed_cases() -> None:
+    assert len(CASES) >= 40
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
