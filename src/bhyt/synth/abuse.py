@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bhyt.synth import reference as ref
-from bhyt.synth.episodes import HOSPITAL_KINDS, NONE, PRIMARY_KINDS, SELF, route_codes
+from bhyt.synth.episodes import HOSPITAL_KINDS, NONE, SELF, route_codes
 from bhyt.synth.nation import Facilities, Frame
 
 KINDS = (
@@ -126,11 +126,10 @@ class Injector:
             }
         )
 
-    def _facility_elsewhere(self, rows: I, hospital: bool) -> I:
-        """For each claim, a facility in another province when the run has one (else another facility)."""
+    def _facility_elsewhere(self, rows: I) -> I:
+        """For each claim, a hospital in another province when the run has one (else another hospital)."""
         f = self.facilities.frame
-        kinds = HOSPITAL_KINDS if hospital else [*HOSPITAL_KINDS, *PRIMARY_KINDS]
-        candidates = np.flatnonzero(np.isin(f["kind"], kinds))
+        candidates = np.flatnonzero(np.isin(f["kind"], HOSPITAL_KINDS))
         out = np.empty(rows.size, np.intp)
         for i, r in enumerate(rows):
             here = self.claims["facility_row"][r]
@@ -139,6 +138,15 @@ class Injector:
                 away = candidates[candidates != here]
             out[i] = away[self.rng.integers(away.size)] if away.size else here
         return out
+
+    def _self_referred_elsewhere(self, rows: I, inpatient: bool) -> tuple[I, npt.NDArray[np.object_]]:
+        """A hospital elsewhere for each claim (it may bill whatever the source billed), and the route
+        code a self-referred visit gets there."""
+        where = self._facility_elsewhere(rows)
+        f = self.facilities.frame
+        route = route_codes(self.year, np.full(rows.size, SELF), f["kind"][where], f["points"][where],
+                            np.full(rows.size, inpatient), np.full(rows.size, None, dtype=object))  # fmt: skip
+        return where, route
 
     def _sender(self, registered: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
         """A referring facility (MA_NOI_DI): the registered one, unless it is a temporary registration."""
@@ -150,16 +158,7 @@ class Injector:
     def card_sharing(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
         src = self._choose(~self.claims["inpatient"][:base], count, taken)
         shift = self.rng.integers(60, 240, src.size).astype("timedelta64[m]")
-        where = self._facility_elsewhere(src, hospital=True)  # a hospital may bill whatever the source billed
-        f = self.facilities.frame
-        route = route_codes(
-            self.year,
-            np.full(src.size, SELF),
-            f["kind"][where],
-            f["points"][where],
-            np.zeros(src.size, bool),
-            np.full(src.size, None, dtype=object),
-        )
+        where, route = self._self_referred_elsewhere(src, inpatient=False)
         new = self._copy(
             src,
             facility_row=where,
@@ -195,7 +194,7 @@ class Injector:
             admitted=admitted,
             discharged=admitted + (los * 1440).astype("timedelta64[m]"),
             los=los.astype(np.int64),
-            facility_row=self._facility_elsewhere(src, hospital=True),
+            facility_row=self._facility_elsewhere(src),
             route=np.full(src.size, "1.3", dtype=object),
             person=self.cards["person_index"][rows],
             card_row=rows.astype(np.intp),
@@ -223,16 +222,7 @@ class Injector:
             "timedelta64[m]"
         )
         los = self.rng.integers(3, 7, src.size)
-        where = self._facility_elsewhere(src, hospital=True)
-        f = self.facilities.frame
-        route = route_codes(
-            self.year,
-            np.full(src.size, SELF),
-            f["kind"][where],
-            f["points"][where],
-            np.ones(src.size, bool),
-            np.full(src.size, None, dtype=object),
-        )
+        where, route = self._self_referred_elsewhere(src, inpatient=True)
         new = self._copy(
             src,
             facility_row=where,
