@@ -19,7 +19,7 @@ def inner(table: str, body: str) -> str:
 
 XML1 = "<TONG_HOP><MA_LK>LK1</MA_LK><MA_CSKCB>92001</MA_CSKCB><T_BHTT>100.00</T_BHTT></TONG_HOP>"
 XML2 = ("<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC><CHI_TIET_THUOC><MA_LK>{ma_lk}</MA_LK><STT>1</STT>"
-        "</CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>")  # fmt: skip
+        "<T_BHTT>100.00</T_BHTT></CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>")  # fmt: skip
 
 
 def envelope(*hosos: list[tuple[str, str]], facility: str = "92001", count: int | None = None) -> bytes:
@@ -73,13 +73,13 @@ CASES: dict[str, tuple[bytes, set[str], list[set[str]]]] = {
     "line for another MA_LK": (envelope([GOOD[0], ("XML2", inner("XML2", XML2.format(ma_lk="LK9")))]), set(),
                                [{"line.ma_lk"}]),
     "MA_LK twice in one file": (envelope(GOOD, GOOD), set(), [set(), {"hoso.duplicate_ma_lk"}]),
-    "unknown field": (envelope([("XML1", inner("XML1", XML1.replace("</TONG_HOP>", "<FOO>1</FOO></TONG_HOP>")))]),
-                      set(), [{"field.unknown"}]),
+    "unknown field": (envelope([("XML1", inner("XML1", XML1.replace("</TONG_HOP>", "<FOO>1</FOO></TONG_HOP>"))),
+                               GOOD[1]]), set(), [{"field.unknown"}]),
     "amount with letters": (envelope([("XML1", inner("XML1", XML1.replace("100.00", "1OO")))]), set(),
                             [{"field.format"}]),
-    "too many decimals": (envelope([("XML1", inner("XML1", XML1.replace("100.00", "100.123")))]), set(),
-                          [{"field.format"}]),
-    "code too long": (envelope([("XML1", inner("XML1", XML1.replace("92001<", "920011<")))]), set(),
+    "too many decimals": (envelope([("XML1", inner("XML1", XML1.replace("100.00", "100.123"))), GOOD[1]]), set(),
+                          [{"field.format", "totals.mismatch"}]),
+    "code too long": (envelope([("XML1", inner("XML1", XML1.replace("92001<", "920011<"))), GOOD[1]]), set(),
                       [{"field.format"}]),
     "one bad HOSO among good ones": (envelope(GOOD, [("XML1", "%%%")], GOOD2),
                                      set(), [set(), {"hoso.base64"}, set()]),
@@ -99,7 +99,7 @@ CASES: dict[str, tuple[bytes, set[str], list[set[str]]]] = {
     "name longer than 255": (envelope([("XML1", inner("XML1", XML1.replace(
         "</TONG_HOP>", f"<HO_TEN>{'A' * 300}</HO_TEN></TONG_HOP>"))), GOOD[1]]), set(), [{"field.format"}]),
     "MA_LK longer than 100": (envelope([("XML1", inner("XML1", XML1.replace("LK1", "L" * 101)))]), set(),
-                              [{"field.format"}]),
+                              [{"field.format", "totals.mismatch"}]),
     "line number not a number": (envelope([GOOD[0], ("XML2", inner("XML2", XML2.format(ma_lk="LK1").replace(
         "<STT>1</STT>", "<STT>one</STT>")))]), set(), [{"field.format"}]),
     "XML2 with the wrong root": (envelope([GOOD[0], ("XML2", inner("XML2", "<CHI_TIET_THUOC/>"))]), set(),
@@ -125,6 +125,37 @@ def test_malformed_corpus(case: str) -> None:
     for f in env.findings + [f for h in env.hosos for f in h.findings]:
         assert f.file == f"{case}.xml"
         assert f.message  # English text, never empty
+
+
+LOGIC = {  # the episode's logic: each case gives exactly these findings
+    "discharged before admitted": ("<NGAY_VAO>202501020800</NGAY_VAO><NGAY_RA>202501010900</NGAY_RA>",
+                                   {"episode.dates"}),
+    "a time that is not one": ("<NGAY_VAO>202513020800</NGAY_VAO>", {"field.timestamp"}),
+    "a card date that is not one": ("<GT_THE_DEN>20250230</GT_THE_DEN>", {"field.date"}),
+    "a malformed card number": ("<NGAY_VAO>202501020800</NGAY_VAO><MA_THE_BHYT>DN9797912345678</MA_THE_BHYT>",
+                                {"card.format"}),
+    "a total that is not the lines' sum": ("<T_TONGCHI_BV>5.00</T_TONGCHI_BV>", {"totals.mismatch"}),
+    "a consistent episode": ("<NGAY_VAO>202501020800</NGAY_VAO><NGAY_RA>202501021000</NGAY_RA>", set()),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(LOGIC))
+def test_episode_logic(case: str) -> None:
+    extra, expected = LOGIC[case]
+    head = inner("XML1", XML1.replace("</TONG_HOP>", extra + "</TONG_HOP>"))
+    env = read_envelope(envelope([("XML1", head), GOOD[1]]), "x.xml", lang="en")
+    codes = {f.code for f in env.hosos[0].findings if f.code != "field.required"}
+    assert codes == expected, [f.message for f in env.hosos[0].findings if f.code != "field.required"]
+
+
+def test_a_line_ordered_after_discharge_is_outside_the_episode() -> None:
+    times = "<NGAY_VAO>202501020800</NGAY_VAO><NGAY_RA>202501021000</NGAY_RA></TONG_HOP>"
+    head = inner("XML1", XML1.replace("</TONG_HOP>", times))
+    late = "<STT>1</STT><NGAY_YL>202501031200</NGAY_YL>"
+    line = inner("XML2", XML2.format(ma_lk="LK1").replace("<STT>1</STT>", late))
+    findings = read_envelope(envelope([("XML1", head), ("XML2", line)]), "x.xml").hosos[0].findings
+    (f,) = [f for f in findings if f.code == "line.outside_episode"]
+    assert (f.table, f.row, f.field) == ("XML2", 1, "NGAY_YL")
 
 
 def test_findings_locate_the_field() -> None:

@@ -53,6 +53,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.unknown": ("Trường {field} không có trong chuẩn", "field {field} is not in the standard"),
     "field.required": ("Thiếu trường bắt buộc {field}", "required field {field} is empty"),
     "field.format": ("{detail}", "{detail}"),
+    "field.timestamp": (
+        "{field} = {value!r} không phải thời điểm yyyyMMddHHmm hợp lệ",
+        "{field} = {value!r} is not a valid yyyyMMddHHmm time",
+    ),
+    "field.date": (
+        "{field} = {value!r} không phải ngày yyyyMMdd hợp lệ",
+        "{field} = {value!r} is not a valid yyyyMMdd date",
+    ),
+    "episode.dates": ("NGAY_RA {end} trước NGAY_VAO {start}", "NGAY_RA {end} is before NGAY_VAO {start}"),
+    "line.outside_episode": (
+        "NGAY_YL {at} nằm ngoài đợt điều trị {start}–{end}",
+        "NGAY_YL {at} is outside the episode {start}–{end}",
+    ),
+    "totals.mismatch": (
+        "{field} = {stated} nhưng tổng các dòng là {summed}",
+        "{field} says {stated} but the lines add up to {summed}",
+    ),
+    "card.format": ("Mã thẻ {card}: {reason}", "card {card}: {reason}"),
     "claim.withdraw_unknown": (
         "Không có hồ sơ {ma_lk} đang hiệu lực của cơ sở {facility} để rút (MA_DOITUONG_KCB 8)",
         "there is no active claim {ma_lk} of facility {facility} to withdraw (MA_DOITUONG_KCB 8)",

@@ -17,12 +17,17 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
 
 from bhyt.claims import schema
 from bhyt.claims.messages import render
+from bhyt.errors import BhytError
+from bhyt.policy.card import CARD_ERRORS, check_card
+from bhyt.policy.params import default_parameters
 
 ROOTS = {  # table -> (root, row) elements; row None: the root is the single record (bhyt-spec §1.4)
     "XML0": ("CHI_TIEU_TRANG_THAI_KCB", "TRANG_THAI_KCB"),
@@ -235,7 +240,10 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
     if not hoso.ma_lk:
         hoso.findings.append(r.finding("hoso.no_ma_lk", hoso, "XML1", None, "MA_LK"))
         return hoso
+    if any(f.rejects for f in hoso.findings):
+        return hoso  # a table could not be read: checking the rest would only add noise
     hoso.findings += _check_fields(r, hoso)
+    hoso.findings += _check_logic(r, hoso)
     return hoso
 
 
@@ -264,3 +272,87 @@ def _check_fields(r: _Reader, hoso: Hoso) -> list[Finding]:
 # Required in the vendor checklist, but empty by design since districts were abolished on 2025-07-01
 # (bhyt-spec §1.5 and §5.3: real 2026 files leave it empty).
 OPTIONAL_SINCE_MERGER = frozenset({"MAHUYEN_CU_TRU"})
+
+
+# Points in time are yyyyMMddHHmm, dates yyyyMMdd (bhyt-spec §1.5); NGAY_SINH may write 00 for an
+# unknown day or month, NGAY_MIEN_CCT may be either form.
+TIMESTAMPS = frozenset({"NGAY_VAO", "NGAY_VAO_NOI_TRU", "NGAY_RA", "NGAY_TTOAN", "NGAY_YL", "NGAY_TH_YL", "NGAY_KQ",
+                        "THOI_DIEM_DBLS", "NGAY_HEN_KL"})  # fmt: skip
+DATES = frozenset({"GT_THE_TU", "GT_THE_DEN", "NAM_NAM_LIEN_TUC", "NGAY_CT"})
+TOTALS = (("T_TONGCHI_BV", "THANH_TIEN_BV", ("XML2", "XML3")), ("T_TONGCHI_BH", "THANH_TIEN_BH", ("XML2", "XML3")),
+          ("T_BNTT", "T_BNTT", ("XML2", "XML3")), ("T_BNCCT", "T_BNCCT", ("XML2", "XML3")),
+          ("T_BHTT", "T_BHTT", ("XML2", "XML3")), ("T_NGUONKHAC", "T_NGUONKHAC", ("XML2", "XML3")),
+          ("T_THUOC", "THANH_TIEN_BV", ("XML2",)))  # fmt: skip
+
+
+def _valid_time(value: str, birth: bool = False) -> bool:
+    if not re.fullmatch(r"\d{12}", value):
+        return False
+    year, month, day, hour, minute = (int(value[i:j]) for i, j in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12)))
+    if birth and (month == 0 or day == 0):
+        return 1800 <= year <= 2200 and month <= 12 and hour < 24 and minute < 60
+    return _valid_date(value[:8]) and hour < 24 and minute < 60
+
+
+def _valid_date(value: str) -> bool:
+    if not re.fullmatch(r"\d{8}", value):
+        return False
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
+    """Times and dates, the episode's order, lines inside it, the XML1 totals and the card number."""
+    out = []
+    for table, rows in hoso.tables.items():
+        for i, record in enumerate(rows, start=1):
+            row = None if table in ("XML1", "XML7", "XML13", "XML14") else i
+            for name, value in record.items():
+                if not value:
+                    continue
+                if (name in TIMESTAMPS and not _valid_time(value)) or (
+                    name == "NGAY_SINH" and not _valid_time(value, birth=True)
+                ):
+                    out.append(r.finding("field.timestamp", hoso, table, row, name, field=name, value=value))
+                elif name in DATES and not all(_valid_date(v) for v in value.split(";")):
+                    out.append(r.finding("field.date", hoso, table, row, name, field=name, value=value))
+    head = hoso.tables["XML1"][0]
+    start, end = head.get("NGAY_VAO", ""), head.get("NGAY_RA", "")
+    if _valid_time(start) and _valid_time(end):
+        if end < start:
+            out.append(r.finding("episode.dates", hoso, "XML1", None, "NGAY_RA", start=start, end=end))
+        for table in ("XML2", "XML3"):
+            for i, line in enumerate(hoso.tables.get(table, []), start=1):
+                at = line.get("NGAY_YL", "")
+                if _valid_time(at) and not start <= at <= end:
+                    out.append(
+                        r.finding("line.outside_episode", hoso, table, i, "NGAY_YL", at=at, start=start, end=end)
+                    )
+    for total, line_field, tables in TOTALS:
+        stated = head.get(total, "")
+        values = [line.get(line_field, "") or "0" for t in tables for line in hoso.tables.get(t, [])]
+        try:
+            summed = sum((Decimal(v) for v in values), Decimal(0))
+            if stated and Decimal(stated) != summed:
+                out.append(r.finding("totals.mismatch", hoso, "XML1", None, total, field=total, stated=stated,
+                                     summed=summed))  # fmt: skip
+        except InvalidOperation:
+            continue  # a number that is not one is already a field.format finding
+    card_day = start[:8] if _valid_time(start) else ""
+    if head.get("MA_THE_BHYT") and _valid_date(card_day):
+        visit_day = date(int(card_day[:4]), int(card_day[4:6]), int(card_day[6:8]))
+        registered = head.get("MA_DKBD", "").split(";")
+        for k, card in enumerate(head["MA_THE_BHYT"].split(";")):
+            try:
+                check = check_card(
+                    card, default_parameters(), visit_day, registered[k] if k < len(registered) else None
+                )
+            except BhytError:
+                continue  # a date with no rules in force: the assessment says so
+            if check.error is not None:
+                out.append(r.finding("card.format", hoso, "XML1", None, "MA_THE_BHYT", card=card,
+                                     reason=CARD_ERRORS[check.error][1]))  # fmt: skip
+    return out

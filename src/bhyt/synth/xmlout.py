@@ -45,9 +45,9 @@ def strength(drug_name: str) -> str:
 
 
 def revisit(day: str) -> str:
-    """The re-visit date of a chronic patient: 30 days after this visit (yyyyMMdd)."""
+    """The re-visit time of a chronic patient: 30 days after this visit, at 07:30 (yyyyMMddHHmm)."""
     d = date(int(day[:4]), int(day[4:6]), int(day[6:8])) + timedelta(days=30)
-    return d.strftime("%Y%m%d")
+    return d.strftime("%Y%m%d") + "0730"
 
 
 class Template:
