@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import shutil
 import tempfile
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from bhyt.claims.ingest import ingest_file
+from bhyt.claims.ingest import ingest_paths, reading_pool
 from bhyt.db import connect
 from bhyt.synth.run import SynthConfig, synthesize
 
@@ -37,6 +38,7 @@ def plain_parse(files: list[Path]) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--claims", type=int, default=20_000, help="about this many claims")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="reading processes (0: none)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
@@ -48,8 +50,11 @@ def main() -> None:
         floor = time.perf_counter() - start
         engine = connect(f"sqlite:///{work / 'bench.db'}")
         start = time.perf_counter()
-        stored = sum(len(ingest_file(engine, path)) for path in files)
+        pool = reading_pool(args.workers)
+        stored = sum(len(receipts) for receipts in ingest_paths(engine, files, pool=pool))
         elapsed = time.perf_counter() - start
+        if pool is not None:
+            pool.shutdown()
         engine.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)

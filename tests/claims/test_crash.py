@@ -26,7 +26,7 @@ TRIALS = 20
 @pytest.fixture(scope="module")
 def claim_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     out = tmp_path_factory.mktemp("crash")
-    summary = synthesize(SynthConfig(people=100, year=2025, seed=9, out=out, formats=frozenset({"xml"})))
+    summary = synthesize(SynthConfig(people=800, year=2025, seed=9, out=out, formats=frozenset({"xml"})))
     return out / "xml", int(summary["visits"])
 
 
@@ -56,9 +56,9 @@ def test_kill_at_random_points_loses_nothing_acknowledged(claim_files: tuple[Pat
     for trial in range(TRIALS):
         db = tmp_path / f"t{trial}.db"
         url = f"sqlite:///{db}"
-        proc = subprocess.Popen([str(BHYT), "ingest", str(folder), "--db", url, "--json"], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([str(BHYT), "ingest", str(folder), "--db", url, "--json", "--batch", "20"], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-        time.sleep(rng.uniform(0.6, 2.2))
+        time.sleep(rng.uniform(0.5, 1.6))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1

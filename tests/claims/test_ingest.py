@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from bhyt.claims.ingest import ingest_file, original_bytes
+from bhyt.claims import ingest
+from bhyt.claims.ingest import Receipt, ingest_file, ingest_paths, original_bytes, reading_pool
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
 from bhyt.db import connect
 from tests.claims.test_parser import GOOD, GOOD2, XML1, XML2, envelope, inner
@@ -123,3 +125,52 @@ def test_xml2_line_for_another_claim_is_a_kept_warning(engine: Engine, tmp_path:
     (r,) = ingest_file(engine, write(tmp_path, "a.xml", envelope(hoso)), "en")
     assert r.status == "accepted"
     assert [f.code for f in r.findings if f.code != "field.required"] == ["line.ma_lk"]
+
+
+def test_one_batch_decides_in_input_order(engine: Engine, tmp_path: Path) -> None:
+    changed = [("XML1", inner("XML1", XML1.replace("100.00", "90.00"))), GOOD[1]]
+    withdraw = [("XML1", inner("XML1", XML1.replace("</TONG_HOP>", "<MA_DOITUONG_KCB>8</MA_DOITUONG_KCB></TONG_HOP>")))]
+    paths = [write(tmp_path, f"{i}.xml", envelope(h)) for i, h in enumerate([GOOD, GOOD, changed, withdraw, withdraw])]
+    paths.insert(2, write(tmp_path, "copy.xml", envelope(GOOD2, GOOD)))  # a new claim and a known one
+    receipts = [r.status for rs in ingest_paths(engine, paths, "en") for r in rs]
+    assert receipts == ["accepted", "duplicate", "accepted", "duplicate", "new_version", "withdrawn", "rejected"]
+    with Session(engine) as s:
+        versions = s.scalars(select(ClaimVersion.kind).order_by(ClaimVersion.id)).all()
+    assert versions == ["accepted", "accepted", "new_version", "withdrawn"]
+
+
+def test_worker_processes_answer_as_one_process(tmp_path: Path) -> None:
+    from bhyt.synth.run import SynthConfig, synthesize
+
+    synthesize(SynthConfig(people=150, year=2025, seed=5, out=tmp_path / "n", formats=frozenset({"xml"})))
+    files = sorted((tmp_path / "n" / "xml").rglob("*.xml"))
+    answers = []
+    for workers in (0, 2):
+        engine, pool = connect(f"sqlite:///{tmp_path / f'w{workers}.db'}"), reading_pool(workers)
+        answers.append([r.as_json() for rs in ingest_paths(engine, files, pool=pool, batch_claims=50) for r in rs])
+        engine.dispose()
+        if pool is not None:
+            pool.shutdown()
+    assert answers[0] == answers[1]
+    assert len(answers[0]) >= len(files)
+
+
+def test_a_file_that_cannot_be_stored_is_rejected_and_the_rest_stored(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ingest.store_batch
+
+    def failing(conn: Connection, files: Sequence[ingest.PreparedFile], lang: str = "vi") -> list[list[Receipt]]:
+        if any(f.file.endswith("bad.xml") for f in files):
+            raise DataError("INSERT …", {}, ValueError("value too long for type character varying(5)"))
+        return real(conn, files, lang)
+
+    monkeypatch.setattr(ingest, "store_batch", failing)
+    paths = [write(tmp_path, "a.xml", envelope(GOOD)), write(tmp_path, "bad.xml", envelope(GOOD2)),
+             write(tmp_path, "c.xml", envelope([("XML1", inner("XML1", XML1.replace("LK1", "LK3")))]))]  # fmt: skip
+    receipts = [r for rs in ingest_paths(engine, paths, "en") for r in rs]
+    assert [(r.ma_lk, r.status) for r in receipts] == [("LK1", "accepted"), ("LK2", "rejected"), ("LK3", "accepted")]
+    assert receipts[1].findings[-1].code == "storage.failed"
+    assert "value too long" in receipts[1].findings[-1].message
+    with Session(engine) as s:
+        assert set(s.scalars(select(Claim.ma_lk)).all()) == {"LK1", "LK3"}

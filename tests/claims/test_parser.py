@@ -99,7 +99,8 @@ CASES: dict[str, tuple[bytes, set[str], list[set[str]]]] = {
     "name longer than 255": (envelope([("XML1", inner("XML1", XML1.replace(
         "</TONG_HOP>", f"<HO_TEN>{'A' * 300}</HO_TEN></TONG_HOP>"))), GOOD[1]]), set(), [{"field.format"}]),
     "MA_LK longer than 100": (envelope([("XML1", inner("XML1", XML1.replace("LK1", "L" * 101)))]), set(),
-                              [{"field.format", "totals.mismatch"}]),
+                              [{"hoso.ma_lk_size"}]),
+    "facility code of six characters": (envelope(GOOD, facility="920011"), {"envelope.facility_format"}, [set()]),
     "line number not a number": (envelope([GOOD[0], ("XML2", inner("XML2", XML2.format(ma_lk="LK1").replace(
         "<STT>1</STT>", "<STT>one</STT>")))]), set(), [{"field.format"}]),
     "XML2 with the wrong root": (envelope([GOOD[0], ("XML2", inner("XML2", "<CHI_TIET_THUOC/>"))]), set(),

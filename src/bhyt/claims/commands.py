@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bhyt.claims.ingest import STATUSES, Receipt, ingest_file
+from bhyt.claims.ingest import STATUSES, Receipt, ingest_paths, reading_pool
 from bhyt.console import console
 from bhyt.db import DEFAULT_URL, connect
 
@@ -30,6 +31,10 @@ def ingest(
     db: Annotated[str, typer.Option(help="Database URL; created and migrated when new.")] = DEFAULT_URL,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout, one object per HOSO.")] = False,
     lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+    batch: Annotated[int, typer.Option(min=1, help="HOSO per transaction (receipts follow each commit).")] = 1000,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes reading files (default: one per core for 64 files or more).")
+    ] = None,
 ) -> None:
     """Ingest claim files: validate, store durably and idempotently, and answer each HOSO."""
     if lang not in ("vi", "en"):
@@ -43,12 +48,14 @@ def ingest(
     files = _files(paths)
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(files) >= 64 else 0
+    pool = reading_pool(workers)  # before the progress bar's thread starts
     try:
         with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                       TimeElapsedColumn(), console=err, transient=True) as bar:  # fmt: skip
             task = bar.add_task("files", total=len(files))
-            for path in files:
-                receipts = ingest_file(engine, path, lang)
+            for receipts in ingest_paths(engine, files, lang, pool=pool, batch_claims=batch):
                 for r in receipts:
                     counts[r.status] += 1
                     if r.findings and r.status not in first:
@@ -56,7 +63,12 @@ def ingest(
                     if as_json:
                         print(json.dumps(r.as_json(), ensure_ascii=False, separators=(",", ":")), flush=True)
                 bar.advance(task)
+    except OperationalError as exc:
+        err.print(f"[red]error:[/red] the database {db} failed: {exc.orig or exc}; what was acknowledged is stored")
+        raise typer.Exit(2) from None
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         engine.dispose()
     err.print(summary(counts, first))
 

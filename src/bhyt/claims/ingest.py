@@ -3,28 +3,46 @@
 The key of a claim is (facility, MA_LK). An identical resubmission changes nothing ("duplicate"); a
 changed one becomes a new version with what changed ("new_version"); MA_DOITUONG_KCB "8" withdraws the
 claim ("withdrawn"); a HOSO that cannot be decoded, parsed or identified is "rejected" and stored
-nowhere, while the others of the same file go on. Each file is one transaction: a receipt is only
-given once its claims are committed, and the original bytes are kept under their SHA-256.
+nowhere, while the others of the same file go on. The original bytes are kept under their SHA-256.
+
+Speed without giving up durability: files are read and checked in worker processes (:func:`prepare`
+is pure), and the main process stores them in batches — a few hundred files in one transaction, set
+based (one query per batch to learn what is known, bulk inserts). A receipt is only given once the
+transaction holding its claim is committed, so a crash at any point loses nothing acknowledged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
-from dataclasses import dataclass
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+import orjson
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bhyt.claims.messages import render
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion, OriginalFile
-from bhyt.claims.parser import Envelope, Finding, Hoso, Limits, read_envelope
+from bhyt.claims.parser import Finding, Limits, read_envelope
 
 STATUSES = ("accepted", "duplicate", "new_version", "withdrawn", "rejected")
 WITHDRAWAL = "8"
+_CLAIM, _VERSION, _FINDING, _FILE = (
+    cast(Table, m.__table__) for m in (Claim, ClaimVersion, ClaimFinding, OriginalFile)
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +60,88 @@ class Receipt:
                 "findings": [f.as_dict() for f in self.findings]}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class PreparedHoso:
+    """One HOSO read and checked, ready to store: its tables as canonical JSON and their digest."""
+
+    index: int
+    ma_lk: str | None
+    withdrawal: bool
+    tables_json: str
+    content_sha256: str
+    findings: tuple[Finding, ...]
+    rejected: bool
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """One file read and checked; ``data`` is kept only when something of it will be stored."""
+
+    file: str
+    facility: str | None
+    data: bytes
+    sha256: str
+    findings: tuple[Finding, ...]
+    rejected: bool
+    hosos: tuple[PreparedHoso, ...]
+
+    @property
+    def claims(self) -> int:
+        return max(1, len(self.hosos))
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def prepare_bytes(data: bytes, file: str, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
+    """Read and check one file's bytes (no database): what :func:`store_batch` needs, picklable."""
+    env = read_envelope(data, file, lang, limits)
+    if env.rejected:
+        return PreparedFile(file, env.facility, b"", "", tuple(env.findings), True, ())
+    facility = env.facility or ""
+    hosos = []
+    for hoso in env.hosos:
+        findings = [*env.findings, *hoso.findings]
+        if hoso.rejected:
+            hosos.append(PreparedHoso(hoso.index, hoso.ma_lk, False, "", "", tuple(findings), True))
+            continue
+        head = hoso.tables["XML1"][0]
+        if head.get("MA_CSKCB") and head["MA_CSKCB"] != facility:
+            message = render("claim.facility_mismatch", lang, found=head["MA_CSKCB"], facility=facility)
+            findings.append(
+                Finding(file, hoso.index, hoso.ma_lk, "XML1", None, "MA_CSKCB", "claim.facility_mismatch", message)
+            )
+        canonical = orjson.dumps(hoso.tables, option=orjson.OPT_SORT_KEYS)
+        hosos.append(
+            PreparedHoso(
+                hoso.index,
+                hoso.ma_lk,
+                head.get("MA_DOITUONG_KCB") == WITHDRAWAL,
+                canonical.decode(),
+                _sha256(canonical),
+                tuple(findings),
+                False,
+            )
+        )
+    keep = any(not h.rejected for h in hosos)
+    return PreparedFile(file, facility, data if keep else b"", _sha256(data) if keep else "", tuple(env.findings),
+                        False, tuple(hosos))  # fmt: skip
+
+
+def prepare(path: Path, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
+    """Read and check one file; an unreadable file becomes a rejection naming why."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        finding = Finding(str(path), None, None, None, None, None, "file.unreadable",
+                          render("file.unreadable", lang, reason=exc.strerror or str(exc)))  # fmt: skip
+        return PreparedFile(str(path), None, b"", "", (finding,), True, ())
+    return prepare_bytes(data, str(path), lang, limits)
+
+
+def _prepare_many(paths: Sequence[Path], lang: str, limits: Limits | None) -> list[PreparedFile]:
+    return [prepare(p, lang, limits) for p in paths]
 
 
 def _changes(old: dict[str, list[dict[str, str]]], new: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
@@ -61,105 +159,278 @@ def _changes(old: dict[str, list[dict[str, str]]], new: dict[str, list[dict[str,
     return out
 
 
-def _store_version(session: Session, claim: Claim, hoso: Hoso, kind: str, tables_json: str, content: str,
-                   file_sha: str, now: datetime, changes: dict[str, Any], findings: list[Finding]) -> None:  # fmt: skip
-    version = ClaimVersion(claim_id=claim.id, version=claim.current_version, content_sha256=content,
-                           file_sha256=file_sha, hoso_index=hoso.index, received_at=now, kind=kind,
-                           tables=tables_json, changes=json.dumps(changes, ensure_ascii=False))  # fmt: skip
-    session.add(version)
-    session.flush()
-    session.add_all(
-        ClaimFinding(
-            version_id=version.id, table_name=f.table, row=f.row, field=f.field, code=f.code, message=f.message
+@dataclass
+class _State:
+    """What the store knows of one claim while a batch is decided (``id`` None: new in this batch)."""
+
+    id: int | None
+    status: str
+    version: int
+    content: str
+    tables_json: str | None = None  # loaded only when a changed version needs the old content
+    touched: bool = False
+
+
+@dataclass
+class _Batch:
+    versions: list[tuple[_State, dict[str, Any], tuple[Finding, ...]]] = field(default_factory=list)
+    new_claims: list[tuple[tuple[str, str], _State]] = field(default_factory=list)
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _known(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _State]:
+    """The stored state of the claims among ``keys``: one query per 500 MA_LK."""
+    out: dict[tuple[str, str], _State] = {}
+    facilities = sorted({f for f, _ in keys})
+    c, v = _CLAIM.c, _VERSION.c
+    for part in _chunks(sorted({m for _, m in keys})):
+        rows = conn.execute(
+            select(c.id, c.facility, c.ma_lk, c.status, c.current_version, v.content_sha256)
+            .join(_VERSION, (v.claim_id == c.id) & (v.version == c.current_version))
+            .where(c.ma_lk.in_(part), c.facility.in_(facilities))
         )
-        for f in findings
-    )
+        for claim_id, facility, ma_lk, status, version, content in rows:
+            if (facility, ma_lk) in keys:
+                out[facility, ma_lk] = _State(claim_id, status, version, content)
+    return out
 
 
-def store_envelope(session: Session, env: Envelope, data: bytes, lang: str = "vi",
-                   now: datetime | None = None) -> list[Receipt]:  # fmt: skip
-    """Store one read envelope inside the caller's transaction; its receipts in HOSO order."""
+def _old_tables(conn: Connection, state: _State) -> dict[str, list[dict[str, str]]]:
+    if state.tables_json is None:
+        state.tables_json = conn.execute(
+            select(_VERSION.c.tables).where(_VERSION.c.claim_id == state.id, _VERSION.c.version == state.version)
+        ).scalar_one()
+    result: dict[str, list[dict[str, str]]] = json.loads(state.tables_json)
+    return result
+
+
+def store_batch(conn: Connection, files: Sequence[PreparedFile], lang: str = "vi",
+                now: datetime | None = None) -> list[list[Receipt]]:  # fmt: skip
+    """Store prepared files inside the caller's transaction; per file, its receipts in HOSO order.
+
+    Set based: one query learns which claims and files are known, the decisions are made in input order
+    (a claim sent twice in one batch is a duplicate the second time), then each table gets one bulk insert.
+    """
     now = now or datetime.now()  # noqa: DTZ005 - facility-local time, as the standard's own timestamps
-    if env.rejected:
-        return [Receipt(env.file, None, env.facility, "rejected", tuple(env.findings))]
-    file_sha = _sha256(data)
-    if session.get(OriginalFile, file_sha) is None:
-        session.add(OriginalFile(sha256=file_sha, name=env.file, size=len(data), received_at=now, data=data))
-        session.flush()
-    receipts = []
-    facility = env.facility or ""
-    for hoso in env.hosos:
-        findings = [*env.findings, *hoso.findings]
-        if hoso.rejected:
-            receipts.append(Receipt(env.file, hoso.ma_lk, env.facility, "rejected", tuple(findings)))
+    keys = {(f.facility or "", h.ma_lk or "") for f in files for h in f.hosos if not h.rejected}
+    states = _known(conn, keys)
+    shas = sorted({f.sha256 for f in files if f.sha256})
+    seen_files = {
+        s for part in _chunks(shas) for s in conn.scalars(select(_FILE.c.sha256).where(_FILE.c.sha256.in_(part)))
+    }
+    batch = _Batch()
+    out: list[list[Receipt]] = []
+    new_files = []
+    for f in files:
+        if f.rejected:
+            out.append([Receipt(f.file, None, f.facility, "rejected", f.findings)])
             continue
-        ma_lk = hoso.ma_lk or ""
-        head = hoso.tables["XML1"][0]
-        if head.get("MA_CSKCB") and head["MA_CSKCB"] != facility:
-            message = render("claim.facility_mismatch", lang, found=head["MA_CSKCB"], facility=facility)
-            findings.append(
-                Finding(env.file, hoso.index, ma_lk, "XML1", None, "MA_CSKCB", "claim.facility_mismatch", message)
-            )
-        tables_json = json.dumps(hoso.tables, ensure_ascii=False, sort_keys=True)
-        content = _sha256(tables_json.encode("utf-8"))
-        claim = session.scalars(select(Claim).where(Claim.facility == facility, Claim.ma_lk == ma_lk)).first()
-        if head.get("MA_DOITUONG_KCB") == WITHDRAWAL:
-            if claim is None or claim.status == "withdrawn":
-                message = render("claim.withdraw_unknown", lang, ma_lk=ma_lk, facility=facility)
-                findings.append(
-                    Finding(
-                        env.file, hoso.index, ma_lk, "XML1", None, "MA_DOITUONG_KCB", "claim.withdraw_unknown", message
-                    )
-                )
-                receipts.append(Receipt(env.file, ma_lk, facility, "rejected", tuple(findings)))
-                continue
-            claim.status, claim.current_version, claim.updated_at = "withdrawn", claim.current_version + 1, now
-            _store_version(session, claim, hoso, "withdrawn", tables_json, content, file_sha, now, {}, findings)
-            receipts.append(Receipt(env.file, ma_lk, facility, "withdrawn", tuple(findings)))
+        if f.sha256 and f.sha256 not in seen_files:
+            new_files.append({"sha256": f.sha256, "name": f.file, "size": len(f.data), "received_at": now,
+                              "data": f.data})  # fmt: skip
+            seen_files.add(f.sha256)
+        out.append([_decide(conn, f, h, states, batch, lang) for h in f.hosos])
+    if new_files:
+        conn.execute(insert(_FILE), new_files)
+    _write(conn, batch, now)
+    return out
+
+
+def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tuple[str, str], _State],
+            batch: _Batch, lang: str) -> Receipt:  # fmt: skip
+    """The status of one HOSO against what is known, recording the version it adds (if any)."""
+    facility, ma_lk = f.facility or "", h.ma_lk or ""
+    findings = h.findings
+    if h.rejected:
+        return Receipt(f.file, h.ma_lk, f.facility, "rejected", findings)
+    key = (facility, ma_lk)
+    state = states.get(key)
+    if h.withdrawal:
+        if state is None or state.status == "withdrawn":
+            message = render("claim.withdraw_unknown", lang, ma_lk=ma_lk, facility=facility)
+            finding = Finding(f.file, h.index, ma_lk, "XML1", None, "MA_DOITUONG_KCB", "claim.withdraw_unknown",
+                              message)  # fmt: skip
+            return Receipt(f.file, ma_lk, facility, "rejected", (*findings, finding))
+        status, changes = "withdrawn", dict[str, Any]()
+    elif state is None:
+        state = states[key] = _State(None, "active", 0, "")
+        batch.new_claims.append((key, state))
+        status, changes = "accepted", {}
+    elif state.content == h.content_sha256 and state.status == "active":
+        return Receipt(f.file, ma_lk, facility, "duplicate", findings)
+    else:
+        status, changes = "new_version", _changes(_old_tables(conn, state), json.loads(h.tables_json))
+    state.status = "withdrawn" if status == "withdrawn" else "active"
+    state.version += 1
+    state.content, state.tables_json, state.touched = h.content_sha256, h.tables_json, True
+    row = {"version": state.version, "content_sha256": h.content_sha256, "file_sha256": f.sha256,
+           "hoso_index": h.index, "kind": status, "tables": h.tables_json,
+           "changes": json.dumps(changes, ensure_ascii=False)}  # fmt: skip
+    batch.versions.append((state, row, findings))
+    return Receipt(f.file, ma_lk, facility, status, findings)
+
+
+def _write(conn: Connection, batch: _Batch, now: datetime) -> None:
+    """Bulk inserts: new claims (ids back in order), versions, findings; then existing claims' new state."""
+    if batch.new_claims:
+        rows = [{"facility": k[0], "ma_lk": k[1], "status": s.status, "current_version": s.version,
+                 "created_at": now, "updated_at": now} for k, s in batch.new_claims]  # fmt: skip
+        ids = conn.execute(insert(_CLAIM).returning(_CLAIM.c.id, sort_by_parameter_order=True), rows).scalars()
+        for (_, state), claim_id in zip(batch.new_claims, ids, strict=True):
+            state.id = claim_id
+    created = {id(s) for _, s in batch.new_claims}
+    changed = {id(s): s for s, _, _ in batch.versions if id(s) not in created}
+    if changed:
+        conn.execute(
+            update(_CLAIM).where(_CLAIM.c.id == bindparam("claim_id")),
+            [
+                {"claim_id": s.id, "status": s.status, "current_version": s.version, "updated_at": now}
+                for s in changed.values()
+            ],
+        )
+    if not batch.versions:
+        return
+    version_rows = [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions]
+    if not any(findings for _, _, findings in batch.versions):
+        conn.execute(insert(_VERSION), version_rows)
+        return
+    version_ids = conn.execute(insert(_VERSION).returning(_VERSION.c.id, sort_by_parameter_order=True), version_rows)
+    finding_rows = [
+        {
+            "version_id": version_id,
+            "table_name": x.table,
+            "row": x.row,
+            "field": x.field,
+            "code": x.code,
+            "message": x.message,
+        }
+        for version_id, (_, _, findings) in zip(version_ids.scalars(), batch.versions, strict=True)
+        for x in findings
+    ]
+    if finding_rows:
+        conn.execute(insert(_FINDING), finding_rows)
+
+
+def commit_batch(engine: Engine, files: Sequence[PreparedFile], lang: str = "vi") -> list[list[Receipt]]:
+    """Store ``files`` in one transaction and return their receipts once it is committed.
+
+    A concurrent writer that stored one of the same claims first makes the insert conflict: the batch is
+    decided again against the new state. A batch that fails for its data is split until the one file that
+    cannot be stored is found; that file is rejected with the reason and the others are stored. A database
+    that cannot be reached or written raises: nothing is acknowledged that was not committed.
+    """
+    for _ in range(3):
+        try:
+            with engine.begin() as conn:
+                return store_batch(conn, files, lang)
+        except IntegrityError:
             continue
-        if claim is None:
-            claim = Claim(facility=facility, ma_lk=ma_lk, status="active", current_version=1, created_at=now,
-                          updated_at=now)  # fmt: skip
-            session.add(claim)
-            session.flush()
-            _store_version(session, claim, hoso, "accepted", tables_json, content, file_sha, now, {}, findings)
-            receipts.append(Receipt(env.file, ma_lk, facility, "accepted", tuple(findings)))
-            continue
-        current = session.scalars(
-            select(ClaimVersion).where(ClaimVersion.claim_id == claim.id, ClaimVersion.version == claim.current_version)
-        ).one()
-        if current.content_sha256 == content and claim.status == "active":
-            receipts.append(Receipt(env.file, ma_lk, facility, "duplicate", tuple(findings)))
-            continue
-        changes = _changes(json.loads(current.tables), hoso.tables)
-        claim.status, claim.current_version, claim.updated_at = "active", claim.current_version + 1, now
-        _store_version(session, claim, hoso, "new_version", tables_json, content, file_sha, now, changes, findings)
-        receipts.append(Receipt(env.file, ma_lk, facility, "new_version", tuple(findings)))
-    return receipts
+        except OperationalError:
+            raise
+        except SQLAlchemyError as exc:
+            if len(files) > 1:
+                half = len(files) // 2
+                return commit_batch(engine, files[:half], lang) + commit_batch(engine, files[half:], lang)
+            return [_storage_failed(files[0], exc, lang)]
+    with engine.begin() as conn:  # a fourth conflict in a row: one file at a time, without retries
+        return [r for f in files for r in store_batch(conn, [f], lang)]
+
+
+def _storage_failed(f: PreparedFile, exc: SQLAlchemyError, lang: str) -> list[Receipt]:
+    cause = getattr(exc, "orig", None) or exc
+    reason = f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0][:200]}"
+    finding = Finding(f.file, None, None, None, None, None, "storage.failed", render("storage.failed", lang,
+                                                                                     reason=reason))  # fmt: skip
+    return [Receipt(f.file, h.ma_lk, f.facility, "rejected", (*h.findings, finding)) for h in f.hosos] or [
+        Receipt(f.file, None, f.facility, "rejected", (*f.findings, finding))
+    ]
+
+
+def reading_pool(workers: int) -> ProcessPoolExecutor | None:
+    """Processes that read and check files for :func:`ingest_paths` (None for ``workers`` < 1).
+
+    Forked, so create it before any thread starts (a progress bar's, say). Each worker dies with this
+    process and never holds its stdout: a receipt stream ends when the ingest ends, killed or not.
+    """
+    if workers < 1:
+        return None
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _worker_init(parent: int) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux): die with the parent
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
+
+
+def _prepared(paths: Iterable[Path], lang: str, limits: Limits | None, pool: ProcessPoolExecutor | None,
+              ahead: int) -> Iterator[PreparedFile]:  # fmt: skip
+    """Files read and checked in order, by the pool's processes (None: in this one), about ``ahead`` files
+    ahead, so the workers go on reading while this process commits a batch."""
+    if pool is None:
+        yield from (prepare(p, lang, limits) for p in paths)
+        return
+    chunks = _chunked(paths, 16)
+    pending: deque[Future[list[PreparedFile]]] = deque(
+        pool.submit(_prepare_many, chunk, lang, limits) for chunk in islice(chunks, max(8, ahead // 16))
+    )
+    while pending:
+        done = pending.popleft().result()
+        for chunk in islice(chunks, 1):
+            pending.append(pool.submit(_prepare_many, chunk, lang, limits))
+        yield from done
+
+
+def _chunked(values: Iterable[Path], size: int) -> Iterator[list[Path]]:
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def ingest_paths(engine: Engine, paths: Iterable[Path], lang: str = "vi", limits: Limits | None = None,
+                 pool: ProcessPoolExecutor | None = None, batch_claims: int = 1000,
+                 max_wait: float = 1.0) -> Iterator[list[Receipt]]:  # fmt: skip
+    """Ingest files in order; per file, its receipts, yielded only after their transaction committed.
+
+    A batch closes at ``batch_claims`` HOSO or ``max_wait`` seconds after it opened, whichever comes first.
+    """
+    pending: list[PreparedFile] = []
+    claims, opened = 0, time.monotonic()
+    for f in _prepared(paths, lang, limits, pool, 2 * batch_claims):
+        if not pending:
+            opened = time.monotonic()
+        pending.append(f)
+        claims += f.claims
+        if claims >= batch_claims or time.monotonic() - opened >= max_wait:
+            yield from commit_batch(engine, pending, lang)
+            pending, claims = [], 0
+    if pending:
+        yield from commit_batch(engine, pending, lang)
 
 
 def ingest_file(engine: Engine, path: Path, lang: str = "vi", limits: Limits | None = None) -> list[Receipt]:
     """Read, check and store one file in one transaction; receipts only after the commit."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        finding = Finding(str(path), None, None, None, None, None, "file.unreadable",
-                          render("file.unreadable", lang, reason=exc.strerror or str(exc)))  # fmt: skip
-        return [Receipt(str(path), None, None, "rejected", (finding,))]
-    env = read_envelope(data, str(path), lang, limits)
-    with Session(engine) as session, session.begin():
-        receipts = store_envelope(session, env, data, lang)
-    return receipts
+    return commit_batch(engine, [prepare(path, lang, limits)], lang)[0]
 
 
 def original_bytes(engine: Engine, facility: str, ma_lk: str, version: int | None = None) -> bytes:
     """The bytes of the file a stored claim (its current version, or ``version``) came from."""
-    with Session(engine) as session:
-        claim = session.scalars(select(Claim).where(Claim.facility == facility, Claim.ma_lk == ma_lk)).one()
-        number = version or claim.current_version
-        row = session.scalars(
-            select(ClaimVersion).where(ClaimVersion.claim_id == claim.id, ClaimVersion.version == number)
+    c, v = _CLAIM.c, _VERSION.c
+    with engine.connect() as conn:
+        claim_id, current = conn.execute(
+            select(c.id, c.current_version).where(c.facility == facility, c.ma_lk == ma_lk)
         ).one()
-        original = session.get(OriginalFile, row.file_sha256)
-        assert original is not None
-        return original.data
+        sha = conn.execute(
+            select(v.file_sha256).where(v.claim_id == claim_id, v.version == (version or current))
+        ).scalar_one()
+        data: bytes = conn.execute(select(_FILE.c.data).where(_FILE.c.sha256 == sha)).scalar_one()
+    return data

@@ -42,6 +42,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hoso.no_xml1": ("HOSO thiếu bảng XML1", "the HOSO has no XML1"),
     "hoso.duplicate_table": ("{table} xuất hiện hai lần trong HOSO", "{table} appears twice in the HOSO"),
     "hoso.no_ma_lk": ("XML1 thiếu MA_LK", "XML1 has no MA_LK"),
+    "hoso.ma_lk_size": ("MA_LK dài {size} ký tự, tối đa {limit}", "MA_LK is {size} characters long, at most {limit}"),
+    "envelope.facility_format": (
+        "MACSKCB {facility!r} không phải mã cơ sở 5 ký tự",
+        "MACSKCB {facility!r} is not a 5-character facility code",
+    ),
     "hoso.duplicate_ma_lk": (
         "MA_LK {ma_lk} đã có ở HOSO {first} trong cùng tệp",
         "MA_LK {ma_lk} already appears in HOSO {first} of the same file",
@@ -78,6 +83,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "claim.facility_mismatch": (
         "MA_CSKCB {found} của XML1 khác cơ sở gửi {facility}",
         "XML1 MA_CSKCB {found} differs from the sending facility {facility}",
+    ),
+    "storage.failed": (
+        "Không lưu được hồ sơ, xin gửi lại ({reason})",
+        "the claim could not be stored; please send it again ({reason})",
     ),
 }
 
