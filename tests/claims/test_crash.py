@@ -56,8 +56,8 @@ def test_kill_at_random_points_loses_nothing_acknowledged(claim_files: tuple[Pat
     for trial in range(TRIALS):
         db = tmp_path / f"t{trial}.db"
         url = f"sqlite:///{db}"
-        proc = subprocess.Popen([str(BHYT), "ingest", str(folder), "--db", url, "--json", "--batch", "20"], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        command = [str(BHYT), "ingest", str(folder), "--db", url, "--json", "--batch", "20"]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         time.sleep(rng.uniform(0.5, 1.6))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
