@@ -207,3 +207,40 @@ def test_every_synthetic_file_is_accepted_without_findings(tmp_path: Path) -> No
         assert not env.findings
         for hoso in env.hosos:
             assert not hoso.findings, [f.message for f in hoso.findings][:5]
+
+
+def _coded(day: str, **fields: str) -> list[tuple[str, set[str]]]:
+    """Findings (code, field) of a claim admitted on ``day`` whose XML1 also carries ``fields``."""
+    body = "".join(f"<{k}>{v}</{k}>" for k, v in {"NGAY_VAO": f"{day}0800", "NGAY_RA": f"{day}0900", **fields}.items())
+    env = read_envelope(envelope([("XML1", inner("XML1", XML1.replace("</TONG_HOP>", body + "</TONG_HOP>")))]), "x")
+    return sorted((f.code, f.field or "") for f in env.hosos[0].findings if f.code.startswith(("code.", "icd.")))
+
+
+@pytest.mark.parametrize(
+    ("day", "fields", "expected"),
+    [
+        ("20260731", {"MA_LOAI_KCB": "14"}, [("code.unknown", "MA_LOAI_KCB")]),  # telemedicine: QĐ 1804 from 08/01
+        ("20260801", {"MA_LOAI_KCB": "14"}, []),
+        ("20240630", {"KET_QUA_DTRI": "8"}, [("code.unknown", "KET_QUA_DTRI")]),  # added by QĐ 4750
+        ("20240701", {"KET_QUA_DTRI": "8"}, []),
+        ("20250301", {"GIOI_TINH": "4", "MA_LOAI_RV": "6"},
+         [("code.unknown", "GIOI_TINH"), ("code.unknown", "MA_LOAI_RV")]),
+        ("20241231", {"MA_DOITUONG_KCB": "1.12"}, [("code.unknown", "MA_DOITUONG_KCB")]),  # QĐ 3276 code, 2025 on
+        ("20250101", {"MA_DOITUONG_KCB": "1.12"}, []),
+        ("20250101", {"MA_BENH_CHINH": "Z34.9", "MA_BENH_KT": "I10;X99.9"},
+         [("icd.not_main", "MA_BENH_CHINH"), ("icd.unknown", "MA_BENH_KT")]),
+        ("20250101", {"MA_BENH_CHINH": "J06.9", "MA_BENH_KT": "Z34.9"}, []),  # fine as a secondary diagnosis
+    ],
+)  # fmt: skip
+def test_codes_are_checked_against_the_lists_in_force_that_day(
+    day: str, fields: dict[str, str], expected: list[tuple[str, str]]
+) -> None:
+    assert _coded(day, **fields) == expected
+
+
+def test_line_codes_are_checked() -> None:
+    line = XML2.format(ma_lk="LK1").replace("<STT>1</STT>", "<STT>1</STT><MA_NHOM>19</MA_NHOM><PHAM_VI>4</PHAM_VI>")
+    head = XML1.replace("</TONG_HOP>", "<NGAY_VAO>202406300800</NGAY_VAO><NGAY_RA>202406300900</NGAY_RA></TONG_HOP>")
+    env = read_envelope(envelope([("XML1", inner("XML1", head)), ("XML2", inner("XML2", line))]), "x")
+    found = {(f.table, f.row, f.field) for f in env.hosos[0].findings if f.code == "code.unknown"}
+    assert found == {("XML2", 1, "MA_NHOM"), ("XML2", 1, "PHAM_VI")}  # group 19 only from 2024-07-01

@@ -76,6 +76,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} says {stated} but the lines add up to {summed}",
     ),
     "card.format": ("Mã thẻ {card}: {reason}", "card {card}: {reason}"),
+    "code.unknown": (
+        "{field} = {value!r} không có trong danh mục {list} áp dụng ngày {day}",
+        "{field} = {value!r} is not in the list {list} in force on {day}",
+    ),
+    "icd.unknown": (
+        "{field}: mã {value!r} không có trong danh mục ICD-10 của Bộ Y tế (QĐ 4469)",
+        "{field}: {value!r} is not in the Ministry's ICD-10 list (QĐ 4469)",
+    ),
+    "icd.not_main": (
+        "{field}: mã {value!r} không được dùng làm bệnh chính",
+        "{field}: {value!r} may not be used as the main diagnosis",
+    ),
     "claim.withdraw_unknown": (
         "Không có hồ sơ {ma_lk} đang hiệu lực của cơ sở {facility} để rút (MA_DOITUONG_KCB 8)",
         "there is no active claim {ma_lk} of facility {facility} to withdraw (MA_DOITUONG_KCB 8)",

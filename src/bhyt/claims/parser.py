@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from bhyt.claims import schema
+from bhyt.claims import codes, schema
 from bhyt.claims.messages import render
 from bhyt.errors import BhytError
 from bhyt.policy.card import CARD_ERRORS, check_card
@@ -423,8 +423,18 @@ def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
         except InvalidOperation:
             continue  # a number that is not one is already a field.format finding
     card_day = start[:8] if _valid_time(start) else ""
-    if head.get("MA_THE_BHYT") and _valid_date(card_day):
-        visit_day = date(int(card_day[:4]), int(card_day[4:6]), int(card_day[6:8]))
+    if not _valid_date(card_day):
+        return out
+    visit_day = date(int(card_day[:4]), int(card_day[4:6]), int(card_day[6:8]))
+    for table, i, name, value, list_name in codes.code_problems(hoso.tables, visit_day):
+        out.append(r.finding("code.unknown", hoso, table, None if table == "XML1" else i, name, field=name,
+                             value=value, list=list_name, day=visit_day.isoformat()))  # fmt: skip
+    diagnoses = [("MA_BENH_CHINH", head.get("MA_BENH_CHINH", ""), True)]
+    diagnoses += [("MA_BENH_KT", code, False) for code in head.get("MA_BENH_KT", "").split(";")]
+    for name, code, main in diagnoses:
+        if code and (problem := codes.icd_problem(code, main)):
+            out.append(r.finding(f"icd.{problem}", hoso, "XML1", None, name, field=name, value=code))
+    if head.get("MA_THE_BHYT"):
         registered = head.get("MA_DKBD", "").split(";")
         for k, card in enumerate(head["MA_THE_BHYT"].split(";")):
             try:
