@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bhyt import __version__, demo
-from bhyt.claims.commands import ingest
+from bhyt.claims.commands import export, ingest
 from bhyt.console import console
 from bhyt.policy import commands as policy_commands
 from bhyt.synth.commands import synth
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(policy_commands.app, name="policy", help="Policy parameters and payment rules as code.")
 app.command("synth")(synth)
 app.command("ingest")(ingest)
+app.command("export")(export)
 
 
 @app.command("demo")

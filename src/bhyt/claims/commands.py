@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bhyt.claims.ingest import STATUSES, Receipt, ingest_paths, reading_pool
+from bhyt.claims.lake import export_lake
 from bhyt.console import console
 from bhyt.db import DEFAULT_URL, connect
 
@@ -73,6 +74,29 @@ def ingest(
     err.print(summary(counts, first))
 
 
+def export(
+    out: Annotated[Path, typer.Option(help="Folder to write the lake under (OUT/lake/...).")],
+    db: Annotated[str, typer.Option(help="Database URL of the claims store.")] = DEFAULT_URL,
+) -> None:
+    """Export the current version of every active stored claim to the Parquet claims lake."""
+    err = console(stderr=True)
+    try:
+        engine = connect(db)
+    except SQLAlchemyError as exc:
+        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(2) from None
+    try:
+        counts = export_lake(engine, out)
+    finally:
+        engine.dispose()
+    table = Table(title=f"Claims lake {out / 'lake'}")
+    table.add_column("dataset")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    err.print(table)
+
+
 def summary(counts: Counter[str], first: dict[str, str]) -> Table:
     table = Table(title="Intake")
     for col in ("status", "HOSO", "first finding"):
@@ -82,4 +106,4 @@ def summary(counts: Counter[str], first: dict[str, str]) -> Table:
     return table
 
 
-__all__ = ["Receipt", "ingest"]
+__all__ = ["Receipt", "export", "ingest"]

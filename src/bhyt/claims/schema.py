@@ -8,6 +8,8 @@ maximum size, and numbers are numbers with no more digits or decimals than the f
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -105,93 +107,47 @@ def check_record(table: str, record: dict[str, str]) -> list[str]:
     return problems
 
 
-# English names inside BHYT for the fields of XML1-XML3, the one mapping of the two vocabularies.
-XML1 = {
-    "claim_id": "MA_LK",
-    "patient_id": "MA_BN",
-    "name": "HO_TEN",
-    "citizen_id": "SO_CCCD",
-    "birth_date": "NGAY_SINH",
-    "sex": "GIOI_TINH",
-    "ethnicity": "MA_DANTOC",
-    "province": "MATINH_CU_TRU",
-    "commune": "MAXA_CU_TRU",
-    "card": "MA_THE_BHYT",
-    "registered_facility": "MA_DKBD",
-    "card_valid_from": "GT_THE_TU",
-    "card_valid_to": "GT_THE_DEN",
-    "main_diagnosis": "MA_BENH_CHINH",
-    "other_diagnoses": "MA_BENH_KT",
-    "route_code": "MA_DOITUONG_KCB",
-    "referred_from": "MA_NOI_DI",
-    "referred_to": "MA_NOI_DEN",
-    "admitted_at": "NGAY_VAO",
-    "inpatient_at": "NGAY_VAO_NOI_TRU",
-    "discharged_at": "NGAY_RA",
-    "treatment_days": "SO_NGAY_DTRI",
-    "outcome": "KET_QUA_DTRI",
-    "discharge_type": "MA_LOAI_RV",
-    "drug_total": "T_THUOC",
-    "supply_total": "T_VTYT",
-    "total": "T_TONGCHI_BV",
-    "insured_total": "T_TONGCHI_BH",
-    "outside": "T_BNTT",
-    "copay": "T_BNCCT",
-    "fund": "T_BHTT",
-    "other_sources": "T_NGUONKHAC",
-    "settlement_year": "NAM_QT",
-    "settlement_month": "THANG_QT",
-    "visit_type": "MA_LOAI_KCB",
-    "facility": "MA_CSKCB",
-    "living_area": "MA_KHUVUC",
-    "five_year_date": "NAM_NAM_LIEN_TUC",
-    "copay_exempt_from": "NGAY_MIEN_CCT",
-}
-XML2 = {
-    "claim_id": "MA_LK",
-    "line_no": "STT",
-    "item_code": "MA_THUOC",
-    "cost_group": "MA_NHOM",
-    "name": "TEN_THUOC",
-    "unit": "DON_VI_TINH",
-    "drug_route": "DUONG_DUNG",
-    "scope": "PHAM_VI",
-    "item_rate": "TYLE_TT_BH",
-    "quantity": "SO_LUONG",
-    "unit_price": "DON_GIA",
-    "total": "THANH_TIEN_BV",
-    "insured": "THANH_TIEN_BH",
-    "other_sources": "T_NGUONKHAC",
-    "benefit_rate": "MUC_HUONG",
-    "outside": "T_BNTT",
-    "copay": "T_BNCCT",
-    "fund": "T_BHTT",
-    "ordered_at": "NGAY_YL",
-    "payment_method": "MA_PTTT",
-}
-XML3 = {
-    "claim_id": "MA_LK",
-    "line_no": "STT",
-    "item_code": "MA_DICH_VU",
-    "supply_code": "MA_VAT_TU",
-    "cost_group": "MA_NHOM",
-    "supply_package": "GOI_VTYT",
-    "supply_name": "TEN_VAT_TU",
-    "name": "TEN_DICH_VU",
-    "unit": "DON_VI_TINH",
-    "scope": "PHAM_VI",
-    "quantity": "SO_LUONG",
-    "unit_price": "DON_GIA_BV",
-    "insured_price": "DON_GIA_BH",
-    "service_rate": "TYLE_TT_DV",
-    "item_rate": "TYLE_TT_BH",
-    "total": "THANH_TIEN_BV",
-    "insured": "THANH_TIEN_BH",
-    "benefit_rate": "MUC_HUONG",
-    "other_sources": "T_NGUONKHAC",
-    "outside": "T_BNTT",
-    "copay": "T_BNCCT",
-    "fund": "T_BHTT",
-    "ordered_at": "NGAY_YL",
-    "payment_method": "MA_PTTT",
-}
+# English names inside BHYT: ``fields_en.csv`` maps every field of XML1-XML5 (the tables typed in full)
+# to its English name and kind; it is the one mapping of the two vocabularies.
+ENGLISH = Path(__file__).parent / "fields_en.csv"
+KINDS = ("code", "text", "int", "decimal", "timestamp", "date")
+
+
+@dataclass(frozen=True)
+class Named:
+    field: str  # the standard's name
+    english: str
+    kind: str  # one of KINDS: how the text becomes a typed value
+
+
+@cache
+def english(table: str) -> tuple[Named, ...]:
+    """The fields of ``table`` (XML1-XML5) with their English names and kinds, in the standard's order."""
+    rows = [r for r in csv.DictReader(io.StringIO(ENGLISH.read_text(encoding="utf-8"))) if r["table"] == table]
+    return tuple(Named(r["field"], r["english"], r["kind"]) for r in rows)
+
+
+def _lake(table: str, names: tuple[str, ...]) -> dict[str, str]:
+    by_english = {n.english: n.field for n in english(table)}
+    return {name: by_english[name] for name in names}
+
+
+# The XML1-XML3 fields the synthetic nation's lake carries (English -> standard), as the synth writes them.
+XML1 = _lake("XML1", (
+    "claim_id", "patient_id", "name", "citizen_id", "birth_date", "sex", "ethnicity", "province", "commune", "card",
+    "registered_facility", "card_valid_from", "card_valid_to", "main_diagnosis", "other_diagnoses", "route_code",
+    "referred_from", "referred_to", "admitted_at", "inpatient_at", "discharged_at", "treatment_days", "outcome",
+    "discharge_type", "drug_total", "supply_total", "total", "insured_total", "outside", "copay", "fund",
+    "other_sources", "settlement_year", "settlement_month", "visit_type", "facility", "living_area", "five_year_date",
+    "copay_exempt_from",
+))  # fmt: skip
+XML2 = _lake("XML2", (
+    "claim_id", "line_no", "item_code", "cost_group", "name", "unit", "drug_route", "scope", "item_rate", "quantity",
+    "unit_price", "total", "insured", "other_sources", "benefit_rate", "outside", "copay", "fund", "ordered_at",
+    "payment_method",
+))  # fmt: skip
+XML3 = _lake("XML3", (
+    "claim_id", "line_no", "item_code", "supply_code", "cost_group", "supply_package", "supply_name", "name", "unit",
+    "scope", "quantity", "unit_price", "insured_price", "service_rate", "item_rate", "total", "insured",
+    "benefit_rate", "other_sources", "outside", "copay", "fund", "ordered_at", "payment_method",
+))  # fmt: skip
