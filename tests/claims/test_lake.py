@@ -33,7 +33,7 @@ def test_text_becomes_typed_values() -> None:
     assert row["card_valid_from"] == dt.date(2025, 1, 1)  # dates from the first card
     assert row["province"] == "01"  # codes keep their leading zeros
     assert (row["sex"], row["fund"]) == (2, Decimal("123456.50"))
-    assert row["admitted_at"] == dt.datetime(2025, 1, 31, 8, 15)
+    assert row["admitted_at"] == dt.datetime(2025, 1, 31, 8, 15)  # noqa: DTZ001 - wall time, as sent
     assert row["birth_date"] is None  # month and day unknown
     assert row["treatment_days"] is None  # not a number: intake keeps the finding
     assert row["name"] is None  # absent

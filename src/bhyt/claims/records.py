@@ -42,15 +42,16 @@ def _decimal(scale: int) -> Callable[[str], Decimal | None]:
 
 
 def _timestamp(text: str) -> datetime | None:
+    """Facility-local wall time, as the standard writes it (no zone)."""
     try:
-        return datetime.strptime(text[:12], "%Y%m%d%H%M")
+        return datetime.strptime(text[:12], "%Y%m%d%H%M")  # noqa: DTZ007
     except ValueError:
         return None
 
 
 def _date(text: str) -> date | None:
     try:
-        return datetime.strptime(text.split(";")[0][:8], "%Y%m%d").date()
+        return datetime.strptime(text.split(";")[0][:8], "%Y%m%d").date()  # noqa: DTZ007
     except ValueError:
         return None
 
