@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -34,6 +34,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from bhyt.claims import fhir
 from bhyt.claims.messages import render
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion, OriginalFile
 from bhyt.claims.parser import Finding, Limits, read_envelope
@@ -127,6 +128,20 @@ def prepare_bytes(data: bytes, file: str, lang: str = "vi", limits: Limits | Non
     keep = any(not h.rejected for h in hosos)
     return PreparedFile(file, facility, data if keep else b"", _sha256(data) if keep else "", tuple(env.findings),
                         False, tuple(hosos))  # fmt: skip
+
+
+def prepare_fhir(data: bytes, file: str, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
+    """A FHIR Claim (or Bundle) read onto the XML records and checked the same way; the JSON bytes are kept."""
+    try:
+        facility, records = fhir.tables(data)
+    except fhir.FhirError as exc:
+        finding = Finding(file, None, None, None, None, exc.path, "fhir.invalid",
+                          render("fhir.invalid", lang, path=exc.path, reason=exc.message))  # fmt: skip
+        return PreparedFile(file, None, b"", "", (finding,), True, ())
+    prepared = prepare_bytes(fhir.envelope(facility, records), file, lang, limits)
+    if not prepared.sha256:
+        return prepared
+    return replace(prepared, data=data, sha256=_sha256(data))
 
 
 def prepare(path: Path, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:

@@ -96,6 +96,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "MA_CSKCB {found} của XML1 khác cơ sở gửi {facility}",
         "XML1 MA_CSKCB {found} differs from the sending facility {facility}",
     ),
+    "fhir.invalid": (
+        "FHIR Claim không đọc được tại {path}: {reason}",
+        "the FHIR Claim cannot be read at {path}: {reason}",
+    ),
     "storage.failed": (
         "Không lưu được hồ sơ, xin gửi lại ({reason})",
         "the claim could not be stored; please send it again ({reason})",

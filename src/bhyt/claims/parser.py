@@ -54,7 +54,7 @@ REJECTING = frozenset({
     "file.too_large", "file.unreadable", "xml.dtd", "xml.syntax", "xml.too_deep", "envelope.root",
     "envelope.facility", "hoso.empty", "hoso.base64", "hoso.too_large", "hoso.encoding", "hoso.xml", "hoso.root",
     "hoso.no_xml1", "hoso.no_ma_lk", "hoso.ma_lk_size", "envelope.facility_format", "claim.withdraw_unknown",
-    "storage.failed",
+    "storage.failed", "fhir.invalid",
 })  # fmt: skip
 _FACILITY = re.compile(r"[0-9A-Za-z]{5}")  # MA_CSKCB is C 5 in the 4750 field table
 MA_LK_SIZE = 100  # the key of a claim; longer cannot be stored

@@ -1,0 +1,1 @@
+"""The HTTP interface: one FastAPI application assembled from the domains' routers."""

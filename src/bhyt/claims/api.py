@@ -1,0 +1,96 @@
+"""``POST /claims``: a GIAMDINHHS file or a FHIR Claim in, a receipt with every finding out.
+
+The same path as ``bhyt ingest``: read and check (:func:`prepare_bytes`, :func:`prepare_fhir`), store in
+one transaction, answer only after the commit. Bad input is answered with findings or a problem
+document, never a server error; a rejected file is 422 with the same receipt.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Engine, select
+
+from bhyt.api.problems import problem
+from bhyt.claims import fhir
+from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhir
+from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
+from bhyt.claims.parser import Limits
+
+XML_TYPES = ("application/xml", "text/xml")
+FHIR_TYPES = ("application/fhir+json", "application/json")
+FHIR_JSON = "application/fhir+json"
+
+
+def router(engine: Engine, limits: Limits | None = None) -> APIRouter:
+    limits = limits or Limits()
+    api = APIRouter(tags=["claims"])
+
+    @api.post(
+        "/claims",
+        summary="Submit claims: a GIAMDINHHS XML file (QĐ 130/4750) or a FHIR R4 Claim or Bundle",
+        responses={200: {"description": "Received (receipts, or a ClaimResponse for FHIR)"},
+                   422: {"description": "Nothing of the file could be received; the receipt says why"},
+                   413: {"description": "Too large"}, 415: {"description": "Neither XML nor FHIR JSON"}},
+    )  # fmt: skip
+    async def submit(
+        request: Request,
+        lang: Annotated[Literal["vi", "en"], Query(description="Language of the messages")] = "vi",
+        name: Annotated[str, Query(max_length=255, description="The file name to record")] = "upload",
+    ) -> Response:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind not in XML_TYPES + FHIR_TYPES:
+            return problem(415, "Unsupported media type", f"send {' or '.join(XML_TYPES + FHIR_TYPES)}, not {kind!r}")
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > limits.max_file_bytes:
+                return problem(413, "Too large", f"a file may hold at most {limits.max_file_bytes:,} bytes")
+        body = bytes(data)
+        if kind in FHIR_TYPES:
+            try:
+                fhir.tables(body)
+            except fhir.FhirError as exc:
+                return Response(orjson.dumps(fhir.operation_outcome(exc)), 400, media_type=FHIR_JSON)
+            prepared = prepare_fhir(body, name, lang, limits)
+        else:
+            prepared = prepare_bytes(body, name, lang, limits)
+        receipts = commit_batch(engine, [prepared], lang)[0]
+        status = 422 if all(r.status == "rejected" for r in receipts) else 200
+        if kind in FHIR_TYPES:
+            response = fhir.claim_response(receipts[0].as_json(), prepared.facility or "")
+            return Response(orjson.dumps(response), status, media_type=FHIR_JSON)
+        return Response(orjson.dumps({"file": name, "receipts": [r.as_json() for r in receipts]}), status,
+                        media_type="application/json")  # fmt: skip
+
+    @api.get("/claims/{facility}/{ma_lk}", summary="A stored claim: its status, versions and findings")
+    def show(facility: str, ma_lk: str) -> Any:
+        with engine.connect() as conn:
+            claim = conn.execute(select(Claim.id, Claim.status, Claim.current_version).where(
+                Claim.facility == facility, Claim.ma_lk == ma_lk)).first()  # fmt: skip
+            if claim is None:
+                return problem(404, "Not found", f"no claim {ma_lk} of facility {facility}")
+            versions = conn.execute(
+                select(ClaimVersion.id, ClaimVersion.version, ClaimVersion.kind, ClaimVersion.received_at,
+                       ClaimVersion.file_sha256, ClaimVersion.changes)
+                .where(ClaimVersion.claim_id == claim.id).order_by(ClaimVersion.version)
+            ).all()  # fmt: skip
+            current = next(v for v in versions if v.version == claim.current_version)
+            findings = conn.execute(
+                select(ClaimFinding.table_name, ClaimFinding.row, ClaimFinding.field, ClaimFinding.code,
+                       ClaimFinding.message).where(ClaimFinding.version_id == current.id)
+            ).all()  # fmt: skip
+        return {
+            "facility": facility, "ma_lk": ma_lk, "status": claim.status, "version": claim.current_version,
+            "versions": [{"version": v.version, "kind": v.kind, "received_at": v.received_at.isoformat(),
+                          "file_sha256": v.file_sha256, "changes": orjson.loads(v.changes)} for v in versions],
+            "findings": [{"table": f.table_name, "row": f.row, "field": f.field, "code": f.code,
+                          "message": f.message} for f in findings],
+        }  # fmt: skip
+
+    return api
+
+
+__all__ = ["Receipt", "router"]
