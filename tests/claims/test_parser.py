@@ -244,3 +244,41 @@ def test_line_codes_are_checked() -> None:
     env = read_envelope(envelope([("XML1", inner("XML1", head)), ("XML2", inner("XML2", line))]), "x")
     found = {(f.table, f.row, f.field) for f in env.hosos[0].findings if f.code == "code.unknown"}
     assert found == {("XML2", 1, "MA_NHOM"), ("XML2", 1, "PHAM_VI")}  # group 19 only from 2024-07-01
+
+
+XML1_4210 = ("<TONG_HOP><MA_LK>OLD1</MA_LK><STT>1</STT><MA_BN>BN1</MA_BN><HO_TEN>Lê Văn B</HO_TEN>"
+             "<NGAY_SINH>19800101</NGAY_SINH><GIOI_TINH>1</GIOI_TINH><MA_THE>DN4920123456789</MA_THE>"
+             "<MA_DKBD>92001</MA_DKBD><GT_THE_TU>20230101</GT_THE_TU><GT_THE_DEN>20231231</GT_THE_DEN>"
+             "<MA_BENH>J06.9</MA_BENH><MA_BENHKHAC>I10</MA_BENHKHAC><MA_LYDO_VVIEN>2</MA_LYDO_VVIEN>"
+             "<NGAY_VAO>202303010800</NGAY_VAO><NGAY_RA>202303011000</NGAY_RA><TINH_TRANG_RV>1</TINH_TRANG_RV>"
+             "<T_THUOC>5000</T_THUOC><T_TONGCHI>5000</T_TONGCHI><T_BHTT>5000</T_BHTT><T_BNCCT>0</T_BNCCT>"
+             "<T_BNTT>0</T_BNTT><T_NGUONKHAC>0</T_NGUONKHAC><MA_LOAI_KCB>1</MA_LOAI_KCB><MA_CSKCB>92001</MA_CSKCB>"
+             "</TONG_HOP>")  # fmt: skip
+XML2_4210 = ("<DSACH_CHI_TIET_THUOC><CHI_TIET_THUOC><MA_LK>OLD1</MA_LK><STT>1</STT><MA_THUOC>40.48</MA_THUOC>"
+             "<MA_NHOM>4</MA_NHOM><TYLE_TT>100</TYLE_TT><SO_LUONG>10</SO_LUONG><DON_GIA>500</DON_GIA>"
+             "<THANH_TIEN>5000</THANH_TIEN><MUC_HUONG>100</MUC_HUONG><T_BHTT>5000</T_BHTT><T_BNCCT>0</T_BNCCT>"
+             "<T_BNTT>0</T_BNTT><T_NGUON_KHAC>0</T_NGUON_KHAC><NGAY_YL>202303010830</NGAY_YL>"
+             "</CHI_TIET_THUOC></DSACH_CHI_TIET_THUOC>")  # fmt: skip
+
+
+def test_legacy_4210_layout_is_read_onto_4750() -> None:
+    env = read_envelope(envelope([("XML1", inner("XML1", XML1_4210)), ("XML2", inner("XML2", XML2_4210))]), "old.xml",
+                        lang="en")  # fmt: skip
+    (hoso,) = env.hosos
+    head, (line,) = hoso.tables["XML1"][0], hoso.tables["XML2"]
+    assert (head["MA_THE_BHYT"], head["MA_BENH_CHINH"], head["MA_BENH_KT"]) == ("DN4920123456789", "J06.9", "I10")
+    assert (head["MA_DOITUONG_KCB"], head["MA_LOAI_KCB"], head["NGAY_SINH"]) == ("2", "01", "198001010000")
+    assert (head["T_TONGCHI_BH"], head["T_TONGCHI_BV"], head["MA_LOAI_RV"]) == ("5000", "5000", "1")
+    assert (line["TYLE_TT_BH"], line["THANH_TIEN_BH"], line["THANH_TIEN_BV"], line["T_NGUONKHAC"]) == (
+        "100", "5000", "5000", "0")  # fmt: skip
+    codes = {f.code for f in hoso.findings if f.code != "field.required"}
+    assert codes == {"layout.4210"}, [f.message for f in hoso.findings if f.code != "field.required"]
+    assert "MA_LYDO_VVIEN" not in head
+
+
+def test_a_4210_route_that_cannot_be_told_is_left_for_the_assessment() -> None:
+    body = XML1_4210.replace("<MA_LYDO_VVIEN>2</MA_LYDO_VVIEN>", "<MA_LYDO_VVIEN>3</MA_LYDO_VVIEN>")
+    (hoso,) = read_envelope(envelope([("XML1", inner("XML1", body))]), "old.xml", lang="en").hosos
+    assert hoso.tables["XML1"][0]["MA_DOITUONG_KCB"] == ""
+    (note,) = [f for f in hoso.findings if f.code == "layout.4210"]
+    assert "MA_LYDO_VVIEN '3'" in note.message

@@ -100,6 +100,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "FHIR Claim không đọc được tại {path}: {reason}",
         "the FHIR Claim cannot be read at {path}: {reason}",
     ),
+    "layout.4210": (
+        "Hồ sơ theo mẫu cũ QĐ 4210, đã đọc sang QĐ 130/4750; trường suy ra hoặc để trống: {derived}",
+        "read as the legacy QĐ 4210 layout and converted to QĐ 130/4750; derived or left empty: {derived}",
+    ),
     "storage.failed": (
         "Không lưu được hồ sơ, xin gửi lại ({reason})",
         "the claim could not be stored; please send it again ({reason})",

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from bhyt.claims import codes, schema
+from bhyt.claims import codes, legacy, schema
 from bhyt.claims.messages import render
 from bhyt.errors import BhytError
 from bhyt.policy.card import CARD_ERRORS, check_card
@@ -242,7 +242,7 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
                                            **params))  # fmt: skip
             continue
         root_tag, row_tag = ROOTS[table]
-        if doc.tag != root_tag:
+        if doc.tag != root_tag and doc.tag != legacy.ROOTS.get(table):
             hoso.findings.append(r.finding("hoso.root", hoso, table, table=table, tag=str(doc.tag),
                                            expected=root_tag))  # fmt: skip
             continue
@@ -261,6 +261,9 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
         return hoso
     if any(f.rejects for f in hoso.findings):
         return hoso  # a table could not be read: checking the rest would only add noise
+    if legacy.is_4210(hoso.tables):
+        hoso.tables, derived = legacy.to_4750(hoso.tables)
+        hoso.findings.append(r.finding("layout.4210", hoso, "XML1", None, None, derived=", ".join(derived) or "-"))
     hoso.findings += _check_fields(r, hoso)
     hoso.findings += _check_logic(r, hoso)
     return hoso
