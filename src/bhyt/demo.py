@@ -3,10 +3,12 @@
 It generates a small synthetic province (Cần Thơ, in seconds) as claim files and a Parquet lake,
 then prices a handful of example visits and households with the policy core, each chosen to show
 one rule at work. Later stages extend it into the full pipeline (intake → assessment → fraud).
+Intake ingests the province's files into ``out/demo/claims.db`` and exports the claims lake.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,6 +18,9 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from bhyt.claims.commands import run_ingest, summary
+from bhyt.claims.lake import export_lake
+from bhyt.db import connect
 from bhyt.policy.benefit import FacilityLevel, Visit
 from bhyt.policy.card import parse_card
 from bhyt.policy.contribution import contribution, household_contributions
@@ -202,6 +207,32 @@ def contributions_table(params: ParameterSet) -> Table:
     return table
 
 
+def intake(console: Console, folder: Path) -> None:
+    """Ingest the claim files into a fresh SQLite store, send one file again, and export the lake."""
+    db = DEMO_OUT / "claims.db"
+    for old in DEMO_OUT.glob("claims.db*"):
+        old.unlink()
+    engine = connect(f"sqlite:///{db}")
+    try:
+        files = sorted(folder.rglob("*.xml"))
+        started = time.perf_counter()
+        counts, first = run_ingest(engine, files, "en", 1000, None, console)
+        elapsed = time.perf_counter() - started
+        console.print(summary(counts, first))
+        received = sum(counts.values())
+        console.print(f"{received:,} HOSO from {len(files):,} files in {elapsed:.1f} s "
+                      f"({received / elapsed:,.0f} HOSO/s) into {db}")  # fmt: skip
+        again, _ = run_ingest(engine, files[:1], "en", 1000, 0, console)
+        console.print(f"the first file sent again: {dict(again)} — a resubmission is never paid twice")
+        lake = DEMO_OUT / "intake"
+        counts_out = export_lake(engine, lake)
+        console.print(
+            f"claims lake exported to {lake / 'lake'}: " + ", ".join(f"{n:,} {k}" for k, n in counts_out.items())
+        )
+    finally:
+        engine.dispose()
+
+
 def run(console: Console) -> None:
     params = default_parameters()
     config = DEMO_PROVINCE
@@ -213,7 +244,9 @@ def run(console: Console) -> None:
         f"claim files: {files:,} GIAMDINHHS envelopes under {config.out / 'xml'}; "
         f"Parquet lake under {config.out / 'lake'}; truth in {config.out / 'labels.parquet'}"
     )
-    console.print("[bold]2. The policy core at work[/bold]")
+    console.print("[bold]2. Intake[/bold]: the province's claim files through the parser, checks and store")
+    intake(console, config.out / "xml")
+    console.print("[bold]3. The policy core at work[/bold]")
     console.print(visits_table(params))
     console.print(contributions_table(params))
     console.print(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bhyt.claims.ingest import STATUSES, Receipt, ingest_paths, reading_pool
@@ -20,15 +23,18 @@ from bhyt.db import DEFAULT_URL, connect
 
 
 def _files(paths: list[Path]) -> list[Path]:
-    """Files as given, folders expanded to their *.xml files (sorted, so runs are repeatable)."""
+    """Files as given, folders expanded to their *.xml (GIAMDINHHS) and *.json (FHIR) files, sorted."""
     out: list[Path] = []
     for p in paths:
-        out += sorted(q for q in p.rglob("*.xml") if q.is_file()) if p.is_dir() else [p]
+        found = (
+            [q for q in p.rglob("*") if q.suffix.lower() in (".xml", ".json") and q.is_file()] if p.is_dir() else [p]
+        )
+        out += sorted(found)
     return out
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="GIAMDINHHS files or folders of them.")],
+    paths: Annotated[list[Path], typer.Argument(help="GIAMDINHHS XML or FHIR JSON files, or folders of them.")],
     db: Annotated[str, typer.Option(help="Database URL; created and migrated when new.")] = DEFAULT_URL,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout, one object per HOSO.")] = False,
     lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
@@ -46,7 +52,23 @@ def ingest(
     except SQLAlchemyError as exc:
         err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
         raise typer.Exit(2) from None
-    files = _files(paths)
+    try:
+        counts, first = run_ingest(engine, _files(paths), lang, batch, workers, err, print_json if as_json else None)
+    except OperationalError as exc:
+        err.print(f"[red]error:[/red] the database {db} failed: {exc.orig or exc}; what was acknowledged is stored")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    err.print(summary(counts, first))
+
+
+def print_json(receipt: Receipt) -> None:
+    print(json.dumps(receipt.as_json(), ensure_ascii=False, separators=(",", ":")), flush=True)
+
+
+def run_ingest(engine: Engine, files: list[Path], lang: str, batch: int, workers: int | None, err: Console,
+               on_receipt: Callable[[Receipt], None] | None = None) -> tuple[Counter[str], dict[str, str]]:  # fmt: skip
+    """Ingest ``files`` with a progress bar on ``err``: counts by status and the first finding of each."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     if workers is None:
@@ -61,17 +83,13 @@ def ingest(
                     counts[r.status] += 1
                     if r.findings and r.status not in first:
                         first[r.status] = f"{Path(r.file).name}: {r.findings[0].message}"
-                    if as_json:
-                        print(json.dumps(r.as_json(), ensure_ascii=False, separators=(",", ":")), flush=True)
+                    if on_receipt is not None:
+                        on_receipt(r)
                 bar.advance(task)
-    except OperationalError as exc:
-        err.print(f"[red]error:[/red] the database {db} failed: {exc.orig or exc}; what was acknowledged is stored")
-        raise typer.Exit(2) from None
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        engine.dispose()
-    err.print(summary(counts, first))
+    return counts, first
 
 
 def export(

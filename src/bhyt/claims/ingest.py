@@ -145,13 +145,15 @@ def prepare_fhir(data: bytes, file: str, lang: str = "vi", limits: Limits | None
 
 
 def prepare(path: Path, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
-    """Read and check one file; an unreadable file becomes a rejection naming why."""
+    """Read and check one file (``*.json``: a FHIR Claim or Bundle); an unreadable file is rejected saying why."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         finding = Finding(str(path), None, None, None, None, None, "file.unreadable",
                           render("file.unreadable", lang, reason=exc.strerror or str(exc)))  # fmt: skip
         return PreparedFile(str(path), None, b"", "", (finding,), True, ())
+    if path.suffix.lower() == ".json":
+        return prepare_fhir(data, str(path), lang, limits)
     return prepare_bytes(data, str(path), lang, limits)
 
 
