@@ -56,6 +56,9 @@ CASES: dict[str, tuple[bytes, set[str], list[set[str]]]] = {
     "no facility": (envelope(GOOD, facility=""), {"envelope.facility"}, [set()]),
     "count mismatch": (envelope(GOOD, count=3), {"envelope.count"}, [set()]),
     "deep nesting": (b"<GIAMDINHHS>" + b"<a>" * 40 + b"</a>" * 40 + b"</GIAMDINHHS>", {"xml.too_deep"}, []),
+    "deep nesting inside a table": (envelope([("XML1", base64.b64encode(b"<TONG_HOP>" + b"<a>" * 300 + b"</a>" * 300
+                                                                        + b"</TONG_HOP>").decode())]),
+                                    set(), [{"hoso.xml"}]),
     "latin-1 envelope": ("<?xml version='1.0' encoding='utf-8'?><GIAMDINHHS><THONGTINDONVI><MACSKCB>Bệnh</MACSKCB>"
                          "</THONGTINDONVI></GIAMDINHHS>".encode("latin-1", "replace") + b"\xff", {"xml.syntax"}, []),
     "hoso without files": (envelope([]), set(), [{"hoso.empty"}]),

@@ -292,44 +292,50 @@ def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tup
 
 
 def _write(conn: Connection, batch: _Batch, now: datetime) -> None:
-    """Bulk inserts: new claims (ids back in order), versions, findings; then existing claims' new state."""
+    """Bulk inserts (executemany; ids read back in one query per 500 keys): new claims, versions,
+    findings; then the new state of the claims that were already stored."""
     if batch.new_claims:
         rows = [{"facility": k[0], "ma_lk": k[1], "status": s.status, "current_version": s.version,
                  "created_at": now, "updated_at": now} for k, s in batch.new_claims]  # fmt: skip
-        ids = conn.execute(insert(_CLAIM).returning(_CLAIM.c.id, sort_by_parameter_order=True), rows).scalars()
-        for (_, state), claim_id in zip(batch.new_claims, ids, strict=True):
-            state.id = claim_id
+        conn.execute(insert(_CLAIM), rows)
+        ids = _ids(conn, [k for k, _ in batch.new_claims])
+        for key, state in batch.new_claims:
+            state.id = ids[key]
     created = {id(s) for _, s in batch.new_claims}
     changed = {id(s): s for s, _, _ in batch.versions if id(s) not in created}
     if changed:
-        conn.execute(
-            update(_CLAIM).where(_CLAIM.c.id == bindparam("claim_id")),
-            [
-                {"claim_id": s.id, "status": s.status, "current_version": s.version, "updated_at": now}
-                for s in changed.values()
-            ],
-        )
+        updates = [{"claim_id": s.id, "status": s.status, "current_version": s.version, "updated_at": now}
+                   for s in changed.values()]  # fmt: skip
+        conn.execute(update(_CLAIM).where(_CLAIM.c.id == bindparam("claim_id")), updates)
     if not batch.versions:
         return
-    version_rows = [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions]
-    if not any(findings for _, _, findings in batch.versions):
-        conn.execute(insert(_VERSION), version_rows)
+    conn.execute(insert(_VERSION), [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions])
+    wanted = {(s.id, row["version"]) for s, row, findings in batch.versions if findings}
+    if not wanted:
         return
-    version_ids = conn.execute(insert(_VERSION).returning(_VERSION.c.id, sort_by_parameter_order=True), version_rows)
-    finding_rows = [
-        {
-            "version_id": version_id,
-            "table_name": x.table,
-            "row": x.row,
-            "field": x.field,
-            "code": x.code,
-            "message": x.message,
-        }
-        for version_id, (_, _, findings) in zip(version_ids.scalars(), batch.versions, strict=True)
-        for x in findings
-    ]
-    if finding_rows:
-        conn.execute(insert(_FINDING), finding_rows)
+    v, version_ids = _VERSION.c, {}
+    for part in _chunks(sorted({claim_id for claim_id, _ in wanted})):
+        for version_id, claim_id, number in conn.execute(
+            select(v.id, v.claim_id, v.version).where(v.claim_id.in_(part))
+        ):
+            if (claim_id, number) in wanted:
+                version_ids[claim_id, number] = version_id
+    conn.execute(insert(_FINDING), [
+        {"version_id": version_ids[s.id, row["version"]], "table_name": x.table, "row": x.row, "field": x.field,
+         "code": x.code, "message": x.message}
+        for s, row, findings in batch.versions for x in findings
+    ])  # fmt: skip
+
+
+def _ids(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of the stored claims ``keys`` (facility, MA_LK)."""
+    wanted, out = set(keys), {}
+    c = _CLAIM.c
+    for part in _chunks(sorted({m for _, m in keys})):
+        for claim_id, facility, ma_lk in conn.execute(select(c.id, c.facility, c.ma_lk).where(c.ma_lk.in_(part))):
+            if (facility, ma_lk) in wanted:
+                out[facility, ma_lk] = claim_id
+    return out
 
 
 def commit_batch(engine: Engine, files: Sequence[PreparedFile], lang: str = "vi") -> list[list[Receipt]]:

@@ -134,15 +134,21 @@ class _Reader:
         return Finding(self.file, hoso.index if hoso else None, hoso.ma_lk if hoso else None, in_table, row,
                        field_name, code, render(code, self.lang, **params))  # fmt: skip
 
-    def xml(self, data: bytes) -> tuple[etree._Element | None, tuple[str, dict[str, object]] | None]:
-        """Parse ``data`` safely: (root, None) or (None, (finding code, params))."""
+    def xml(
+        self, data: bytes, check_depth: bool = True
+    ) -> tuple[etree._Element | None, tuple[str, dict[str, object]] | None]:
+        """Parse ``data`` safely: (root, None) or (None, (finding code, params)).
+
+        Without ``check_depth`` only libxml2's own bound (256 levels) applies: enough for a table
+        document, which is read two levels below its rows and is size-limited already.
+        """
         if _DTD.search(data):
             return None, ("xml.dtd", {})
         try:
             root = etree.fromstring(data, self.parser)
         except etree.XMLSyntaxError as exc:
             return None, ("xml.syntax", {"reason": str(exc)[:200]})
-        if self.too_deep(root):
+        if check_depth and self.too_deep(root):
             return None, ("xml.too_deep", {"limit": self.limits.max_depth})
         return root, None
 
@@ -195,6 +201,19 @@ def read_envelope(data: bytes, file: str, lang: str = "vi", limits: Limits | Non
     return env
 
 
+def _parse_all(r: _Reader, hoso: Hoso, decoded: list[tuple[str, bytes]]) -> list[etree._Element | None]:
+    """The root of each decoded table document; None, with a finding, where it cannot be read."""
+    out: list[etree._Element | None] = []
+    for table, data in decoded:
+        doc, problem = r.xml(data, check_depth=False)
+        if problem is not None or doc is None:
+            code, params = problem or ("xml.syntax", {"reason": "empty"})
+            hoso.findings.append(r.finding("hoso.xml" if code == "xml.syntax" else code, hoso, table, table=table,
+                                           **params))  # fmt: skip
+        out.append(doc)
+    return out
+
+
 def _base64(text: str) -> bytes | None:
     """Strict base64, whitespace allowed (line-wrapped encoders); None when it is not base64."""
     try:
@@ -213,12 +232,13 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
     if not files:
         hoso.findings.append(r.finding("hoso.empty", hoso))
         return hoso
+    decoded: list[tuple[str, bytes]] = []
     for f in files:
         table = _text(f.find("LOAIHOSO")).upper()
         if table not in ROOTS:
             hoso.findings.append(r.finding("hoso.table", hoso, table=table or "?"))
             continue
-        if table in hoso.tables:
+        if any(t == table for t, _ in decoded):
             hoso.findings.append(r.finding("hoso.duplicate_table", hoso, table, table=table))
             continue
         raw = f.findtext("NOIDUNGFILE") or ""
@@ -235,11 +255,9 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
         except UnicodeDecodeError as exc:
             hoso.findings.append(r.finding("hoso.encoding", hoso, table, table=table, reason=str(exc)[:120]))
             continue
-        doc, problem = r.xml(data)
-        if problem is not None or doc is None:
-            code, params = problem or ("xml.syntax", {"reason": "empty"})
-            hoso.findings.append(r.finding("hoso.xml" if code == "xml.syntax" else code, hoso, table, table=table,
-                                           **params))  # fmt: skip
+        decoded.append((table, data))
+    for (table, _), doc in zip(decoded, _parse_all(r, hoso, decoded), strict=True):
+        if doc is None:
             continue
         root_tag, row_tag = ROOTS[table]
         if doc.tag != root_tag and doc.tag != legacy.ROOTS.get(table):
@@ -359,6 +377,18 @@ TOTALS = (("T_TONGCHI_BV", "THANH_TIEN_BV", ("XML2", "XML3")), ("T_TONGCHI_BH", 
           ("T_THUOC", "THANH_TIEN_BV", ("XML2",)))  # fmt: skip
 
 
+def _line_sums(tables: dict[str, list[dict[str, str]]]) -> dict[tuple[str, tuple[str, ...]], Decimal | None]:
+    """The sum of each line field TOTALS compares, over its tables (None when a value is not a number)."""
+    out: dict[tuple[str, tuple[str, ...]], Decimal | None] = {}
+    for _, line_field, names in TOTALS:
+        values = [line.get(line_field) or "0" for t in names for line in tables.get(t, [])]
+        try:
+            out[line_field, names] = sum(map(Decimal, values), Decimal(0))
+        except InvalidOperation:
+            out[line_field, names] = None
+    return out
+
+
 def _valid_time(value: str, birth: bool = False) -> bool:
     """A real yyyyMMddHHmm point in time (for a birth, 00 may stand for an unknown day or month)."""
     if len(value) != 12 or not (value.isascii() and value.isdigit()) or value[8:10] > "23" or value[10:12] > "59":
@@ -415,16 +445,17 @@ def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
                     out.append(
                         r.finding("line.outside_episode", hoso, table, i, "NGAY_YL", at=at, start=start, end=end)
                     )
+    sums = _line_sums(hoso.tables)
     for total, line_field, tables in TOTALS:
-        stated = head.get(total, "")
-        values = [line.get(line_field, "") or "0" for t in tables for line in hoso.tables.get(t, [])]
+        stated, summed = head.get(total, ""), sums.get((line_field, tables))
+        if not stated or summed is None:
+            continue  # a number that is not one is already a field.format finding
         try:
-            summed = sum((Decimal(v) for v in values), Decimal(0))
-            if stated and Decimal(stated) != summed:
+            if Decimal(stated) != summed:
                 out.append(r.finding("totals.mismatch", hoso, "XML1", None, total, field=total, stated=stated,
                                      summed=summed))  # fmt: skip
         except InvalidOperation:
-            continue  # a number that is not one is already a field.format finding
+            continue
     card_day = start[:8] if _valid_time(start) else ""
     if not _valid_date(card_day):
         return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -96,7 +97,9 @@ class _Lists:
     temporary: frozenset[str]
 
 
+@lru_cache(maxsize=1024)
 def _lists(params: ParameterSet, at: date) -> _Lists:
+    """The lists a card is checked against on ``at`` (parameter sets are immutable: cached)."""
     return _Lists(
         usual=dict(params.code_by_code("benefit.usual_level_by_group", at)),
         digits=frozenset(params.percent_by_code("benefit.level_rate", at)),
