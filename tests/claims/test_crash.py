@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from bhyt.claims.models import Claim, ClaimVersion
@@ -34,6 +34,8 @@ def _stored(db: Path) -> dict[tuple[str, str], str]:
     """(facility, MA_LK) -> the stored content of each claim's current version."""
     engine = create_engine(f"sqlite:///{db}")
     try:
+        if not inspect(engine).has_table("claim_version"):  # killed before the schema was created
+            return {}
         with Session(engine) as s:
             rows = s.execute(
                 select(Claim.facility, Claim.ma_lk, ClaimVersion.tables).join(
