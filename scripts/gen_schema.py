@@ -54,15 +54,21 @@ def table_code(title: str) -> str:
 
 
 def checklist(xlsx: Path) -> dict[tuple[str, str], tuple[bool, str]]:
-    """(table, field) -> (required, validity note) from the vendor checklist."""
+    """(table, field) -> (required, validity note) from the vendor checklist, its columns found by header."""
     out: dict[tuple[str, str], tuple[bool, str]] = {}
     for ws in openpyxl.load_workbook(xlsx, read_only=True).worksheets:
         code = table_code(ws.title.strip().replace("bang", "Bang"))
-        for row in ws.iter_rows(min_row=2, values_only=True):
-            name = str(row[1] or "").strip()
+        required, valid = 5, None
+        for row in ws.iter_rows(values_only=True):
+            cells = [str(c or "").strip() for c in row]
+            if "Chỉ tiêu" in cells:
+                required = cells.index("Bắt buộc")
+                valid = cells.index("VALID") if "VALID" in cells else None
+                continue
+            name = cells[1] if len(cells) > 1 else ""
             if FIELD.match(name):
-                note = " ".join(str(row[6] or "").split())[:200] if len(row) > 6 else ""
-                out[(code, name)] = (str(row[5] or "").strip().lower() == "x", note)
+                note = " ".join(cells[valid].split())[:300] if valid is not None and valid < len(cells) else ""
+                out[(code, name)] = (cells[required].lower() == "x", note)
     return out
 
 

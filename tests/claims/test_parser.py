@@ -285,3 +285,59 @@ def test_a_4210_route_that_cannot_be_told_is_left_for_the_assessment() -> None:
     assert hoso.tables["XML1"][0]["MA_DOITUONG_KCB"] == ""
     (note,) = [f for f in hoso.findings if f.code == "layout.4210"]
     assert "MA_LYDO_VVIEN '3'" in note.message
+
+
+def test_every_checklist_note_is_enforced_somewhere() -> None:
+    from bhyt.claims import checklist, schema
+
+    for table, fields in schema.tables().items():
+        for f in fields:
+            note = f.check
+            interpreted = (note in checklist.PATTERNS or note == checklist.SAME_AS_XML1
+                           or checklist.ORDER.search(note) is not None)  # fmt: skip
+            assert not note or interpreted or any(note.startswith(k) for k in checklist.HANDLED), (table, f.name, note)
+
+
+def _checklist(*docs: tuple[str, str]) -> set[tuple[str, str | None]]:
+    env = read_envelope(envelope([(t, inner(t, body)) for t, body in docs]), "x.xml", lang="en")
+    return {(f.code, f.field) for f in env.hosos[0].findings if f.code.startswith("checklist.")}
+
+
+STAY = "<NGAY_VAO>202503010800</NGAY_VAO><NGAY_RA>202503031000</NGAY_RA>"
+
+
+def xml1_with(extra: str) -> tuple[str, str]:
+    return "XML1", XML1.replace("</TONG_HOP>", extra + "</TONG_HOP>")
+
+
+@pytest.mark.parametrize(
+    ("docs", "expected"),
+    [
+        ([xml1_with("<SO_CCCD>12345</SO_CCCD>")], {("checklist.format", "SO_CCCD")}),
+        ([xml1_with("<SO_CCCD>A1234567</SO_CCCD>")], set()),
+        ([xml1_with(STAY + "<NGAY_VAO_NOI_TRU>202503010700</NGAY_VAO_NOI_TRU>")],
+         {("checklist.order", "NGAY_VAO_NOI_TRU")}),
+        ([xml1_with(STAY + "<MA_LOAI_KCB>03</MA_LOAI_KCB><SO_NGAY_DTRI>2</SO_NGAY_DTRI>")],
+         {("checklist.treatment_days", "SO_NGAY_DTRI")}),  # 1 to 3 March: 3 days
+        ([xml1_with(STAY + "<MA_LOAI_KCB>03</MA_LOAI_KCB><SO_NGAY_DTRI>3</SO_NGAY_DTRI>")], set()),
+        ([xml1_with("<MA_LOAI_KCB>01</MA_LOAI_KCB><SO_NGAY_DTRI>1</SO_NGAY_DTRI>")],
+         {("checklist.treatment_days", "SO_NGAY_DTRI")}),
+        ([xml1_with("<MA_LOAI_KCB>01</MA_LOAI_KCB>"),
+          ("XML8", "<CHI_TIEU_DU_LIEU_TOM_TAT_HO_SO_BENH_AN><MA_LK>LK1</MA_LK>"
+                   "</CHI_TIEU_DU_LIEU_TOM_TAT_HO_SO_BENH_AN>")],
+         {("checklist.xml8_visit_type", "MA_LK")}),
+        ([xml1_with("<MA_THE_BHYT>DN4920123456789</MA_THE_BHYT>"),
+          ("XML14", "<CHI_TIEU_GIAYHEN_KHAMLAI><MA_LK>LK1</MA_LK><MA_THE_BHYT>DN4920999999999</MA_THE_BHYT>"
+                    "</CHI_TIEU_GIAYHEN_KHAMLAI>")],
+         {("checklist.same_as_xml1", "MA_THE_BHYT")}),
+        ([("XML1", XML1), ("XML3", "<CHITIEU_CHITIET_DVKT_VTYT><DSACH_CHI_TIET_DVKT><CHI_TIET_DVKT>"
+          "<MA_LK>LK1</MA_LK><STT>1</STT><GOI_VTYT>X1</GOI_VTYT><NGAY_YL>202503011000</NGAY_YL>"
+          "<NGAY_TH_YL>202503010900</NGAY_TH_YL></CHI_TIET_DVKT></DSACH_CHI_TIET_DVKT></CHITIEU_CHITIET_DVKT_VTYT>")],
+         {("checklist.format", "GOI_VTYT"), ("checklist.order", "NGAY_TH_YL")}),
+        ([("XML1", XML1), ("XML7", "<CHI_TIEU_DU_LIEU_GIAY_RA_VIEN><MA_LK>LK1</MA_LK><SO_NGAY_NGHI>5</SO_NGAY_NGHI>"
+                                    "</CHI_TIEU_DU_LIEU_GIAY_RA_VIEN>")],
+         {("checklist.leave_incomplete", "SO_NGAY_NGHI")}),
+    ],
+)  # fmt: skip
+def test_the_vendor_checklist_notes(docs: list[tuple[str, str]], expected: set[tuple[str, str]]) -> None:
+    assert _checklist(*docs) == expected

@@ -104,6 +104,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Hồ sơ theo mẫu cũ QĐ 4210, đã đọc sang QĐ 130/4750; trường suy ra hoặc để trống: {derived}",
         "read as the legacy QĐ 4210 layout and converted to QĐ 130/4750; derived or left empty: {derived}",
     ),
+    "checklist.format": ("{field} = {value!r}: phải là {detail}", "{field} = {value!r}: must be {detail}"),
+    "checklist.same_as_xml1": (
+        "{field} = {value!r} khác thông tin ở bảng 1 ({detail!r})",
+        "{field} = {value!r} differs from XML1 ({detail!r})",
+    ),
+    "checklist.order": ("{field} = {value} trước {detail}", "{field} = {value} is before {detail}"),
+    "checklist.treatment_days": (
+        "SO_NGAY_DTRI = {value} nhưng theo MA_LOAI_KCB và ngày vào, ra phải là {detail}",
+        "SO_NGAY_DTRI = {value} but the visit type and the stay give {detail}",
+    ),
+    "checklist.xml8_visit_type": (
+        "Bảng 8 chỉ gửi khi MA_LOAI_KCB là 03, 04 hoặc 06 (đang là {detail!r})",
+        "XML8 is only sent for visit types 03, 04 or 06 (this one is {detail!r})",
+    ),
+    "checklist.leave_incomplete": (
+        "SO_NGAY_NGHI, NGOAITRU_TUNGAY, NGOAITRU_DENNGAY phải ghi đủ cả ba",
+        "SO_NGAY_NGHI, NGOAITRU_TUNGAY and NGOAITRU_DENNGAY go together: all three or none",
+    ),
+    "checklist.arv_days": (
+        "SO_NGAY_CAP_THUOC_ARV = {value} vượt số ngày điều trị ({detail})",
+        "SO_NGAY_CAP_THUOC_ARV = {value} exceeds the days of treatment ({detail})",
+    ),
     "storage.failed": (
         "Không lưu được hồ sơ, xin gửi lại ({reason})",
         "the claim could not be stored; please send it again ({reason})",

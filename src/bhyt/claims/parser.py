@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from bhyt.claims import codes, legacy, schema
+from bhyt.claims import checklist, codes, legacy, schema
 from bhyt.claims.messages import render
 from bhyt.errors import BhytError
 from bhyt.policy.card import CARD_ERRORS, check_card
@@ -377,6 +377,10 @@ TOTALS = (("T_TONGCHI_BV", "THANH_TIEN_BV", ("XML2", "XML3")), ("T_TONGCHI_BH", 
           ("T_THUOC", "THANH_TIEN_BV", ("XML2",)))  # fmt: skip
 
 
+def _value(hoso: Hoso, table: str, row: int | None, name: str) -> str:
+    return hoso.tables[table][(row or 1) - 1].get(name, "")
+
+
 def _line_sums(tables: dict[str, list[dict[str, str]]]) -> dict[tuple[str, tuple[str, ...]], Decimal | None]:
     """The sum of each line field TOTALS compares, over its tables (None when a value is not a number)."""
     out: dict[tuple[str, tuple[str, ...]], Decimal | None] = {}
@@ -456,6 +460,9 @@ def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
                                      summed=summed))  # fmt: skip
         except InvalidOperation:
             continue
+    for table, row, name, rule, detail in checklist.problems(hoso.tables):
+        out.append(r.finding(rule, hoso, table, row, name, field=name, value=_value(hoso, table, row, name),
+                             detail=detail))  # fmt: skip
     card_day = start[:8] if _valid_time(start) else ""
     if not _valid_date(card_day):
         return out

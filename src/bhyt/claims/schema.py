@@ -28,19 +28,17 @@ class Field:
     new_in_4750: bool
     required: bool  # marked required in the vendor checklist (qd4750-validation-checks.xlsx)
     description: str
+    check: str = ""  # the checklist's validity note ("VALID"), interpreted by bhyt.claims.checklist
+
+
+FIELD_KEYS = ("name", "type", "size", "scale", "new_in_4750", "required", "description", "check")
 
 
 @cache
 def tables() -> dict[str, tuple[Field, ...]]:
     """XML0…XML15 -> their fields, in the standard's order."""
     doc = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    return {
-        code: tuple(
-            Field(f["name"], f["type"], f["size"], f["scale"], f["new_in_4750"], f["required"], f["description"])
-            for f in t["fields"]
-        )
-        for code, t in doc.items()
-    }
+    return {code: tuple(Field(**{k: f[k] for k in FIELD_KEYS}) for f in t["fields"]) for code, t in doc.items()}
 
 
 def field(table: str, name: str) -> Field:

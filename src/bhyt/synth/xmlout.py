@@ -356,8 +356,9 @@ class XmlWriter:
                     "XML13",
                     [
                         self.xml13.render(
-                            ci, ci, paper, paper, c["facility"][i], c["facility"][i], c["referred_to"][i], c["name"][i],
-                            c["birth_date"][i], c["sex"][i], c["card"][i], c["admitted_at"][i], c["discharged_at"][i],
+                            ci, ci, paper, paper, c["facility"][i], c["referred_from"][i], c["referred_to"][i],
+                            c["name"][i], c["birth_date"][i], c["sex"][i], c["card"][i], c["admitted_at"][i],
+                            c["discharged_at"][i],
                             "Diễn biến nặng hơn", diagnosis, "Điều trị nội khoa không đáp ứng",
                             "Kết quả cận lâm sàng kèm theo", "Điều trị nội trú", c["main_diagnosis"][i], "2", "1",
                             "Tiếp tục điều trị tại cơ sở tuyến trên", "Xe cứu thương", DOCTOR, "0100000001",
