@@ -4,10 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := $(wildcard src tests scripts bench)
+# The compiled strict reader of claim tables (src/bhyt/claims/_flat.c); Python falls back to lxml without it.
+FLAT := src/bhyt/claims/_flat$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+PYINCLUDE := $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 
 .PHONY: setup demo test lint typecheck pytest lock clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(FLAT)
+
+$(FLAT): src/bhyt/claims/_flat.c
+	$(CC) -O2 -shared -fPIC -Wall -Wextra -Werror -I$(PYINCLUDE) -o $@ $<
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,4 +43,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(FLAT)

@@ -54,7 +54,7 @@ def _matcher(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 
 
 @cache
-def _rules(table: str) -> tuple[tuple[str, str, Callable[[str], bool] | None, str], ...]:
+def rules(table: str) -> tuple[tuple[str, str, Callable[[str], bool] | None, str], ...]:
     """(field, kind, test, detail) for the notes of ``table`` that are checked value by value."""
     out: list[tuple[str, str, Callable[[str], bool] | None, str]] = []
     for f in schema.tables()[table]:
@@ -79,10 +79,10 @@ def problems(tables: dict[str, list[dict[str, str]]]) -> Iterator[Problem]:
     """Every checklist note a HOSO's records break (values already checked for type and size)."""
     head = tables["XML1"][0]
     for table, rows in tables.items():
-        rules = _rules(table)
+        checks = rules(table)
         for i, record in enumerate(rows, start=1):
             row = None if table in ("XML1", "XML7", "XML8", "XML13", "XML14") else i
-            for name, kind, test, detail in rules:
+            for name, kind, test, detail in checks:
                 value = record.get(name, "")
                 if not value:
                     continue

@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 
 from bhyt.errors import BhytError
 from bhyt.policy.params import default_parameters
-from bhyt.refdata import icd10
+from bhyt.refdata import icd10_rows
 
 # (table, field) -> the parameter listing its codes.
 CODE_LISTS: dict[tuple[str, str], str] = {
@@ -49,8 +49,7 @@ def codes_in_force(name: str, day: date) -> frozenset[str] | None:
 @cache
 def _icd10() -> dict[str, bool]:
     """ICD-10 key (the code without its dot) -> allowed as a main diagnosis."""
-    table = icd10()
-    return dict(zip(table["key"].to_pylist(), table["main_allowed"].to_pylist(), strict=True))
+    return {row["key"]: row["main_allowed"] == "1" for row in icd10_rows()}
 
 
 def icd_problem(code: str, main: bool) -> str | None:

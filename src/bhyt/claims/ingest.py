@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from bhyt.claims import fhir
 from bhyt.claims.messages import render
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion, OriginalFile
-from bhyt.claims.parser import Finding, Limits, read_envelope
+from bhyt.claims.parser import Finding, Limits, read_envelope, warm
 
 STATUSES = ("accepted", "duplicate", "new_version", "withdrawn", "rejected")
 WITHDRAWAL = "8"
@@ -381,6 +381,7 @@ def reading_pool(workers: int) -> ProcessPoolExecutor | None:
     """
     if workers < 1:
         return None
+    warm()
     context = multiprocessing.get_context("fork")
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
 

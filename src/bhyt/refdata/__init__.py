@@ -20,9 +20,15 @@ def _read(name: str) -> list[dict[str, str]]:
 
 
 @cache
+def icd10_rows() -> tuple[dict[str, str], ...]:
+    """The ICD-10 list as read (text columns), for lookups that need no table."""
+    return tuple(_read("icd10.csv.gz"))
+
+
+@cache
 def icd10() -> pa.Table:
     """The ICD-10 list: code, key, chapter, name_vi, main_allowed, sex, min/max_age_days, age_rule."""
-    rows = _read("icd10.csv.gz")
+    rows = icd10_rows()
     return pa.table(
         {
             "code": [r["code"] for r in rows],

@@ -1,0 +1,197 @@
+/* A strict reader for the flat table documents of a claim (XML1-XML15 inside a GIAMDINHHS file).
+ *
+ * records(data, row) -> (root, [ {field: text}, ... ]) or None
+ *
+ * It accepts only a subset of XML: an optional <?xml ...?> declaration (UTF-8), one root element
+ * whose records are either the root itself (row is None) or elements named `row` found directly
+ * below the root or one wrapper level down (DSACH_...), each record holding leaf fields
+ * <NAME>text</NAME> or <NAME/>. Names are ASCII; there are no attributes, comments, processing
+ * instructions, CDATA, entity or character references, carriage returns or other control characters.
+ * For anything else it returns None and the caller reads the document with lxml, which also decides
+ * whether it is well-formed at all: this reader never accepts what the XML parser would refuse.
+ * Field text is stripped as Python's str.strip() does. The caller has checked the bytes are UTF-8.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+typedef struct {
+    const unsigned char *p, *end;
+} Cursor;
+
+static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n'; }
+static int name_start(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+static int name_char(unsigned char c) { return name_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-'; }
+
+static void skip_ws(Cursor *c) { while (c->p < c->end && is_ws(*c->p)) c->p++; }
+
+/* "<NAME" then ">" (open, returns 1) or "/>" (empty, returns 2); 0 when outside the subset. */
+static int open_tag(Cursor *c, const unsigned char **name, Py_ssize_t *len) {
+    if (c->p >= c->end || *c->p != '<') return 0;
+    const unsigned char *q = c->p + 1;
+    if (q >= c->end || !name_start(*q)) return 0;
+    const unsigned char *start = q;
+    while (q < c->end && name_char(*q)) q++;
+    if (q >= c->end) return 0;
+    *name = start;
+    *len = q - start;
+    if (*q == '>') { c->p = q + 1; return 1; }
+    if (*q == '/' && q + 1 < c->end && q[1] == '>') { c->p = q + 2; return 2; }
+    return 0;
+}
+
+/* "</NAME>" for the given name. */
+static int close_tag(Cursor *c, const unsigned char *name, Py_ssize_t len) {
+    if (c->end - c->p < len + 3 || c->p[0] != '<' || c->p[1] != '/') return 0;
+    if (memcmp(c->p + 2, name, (size_t)len) != 0 || c->p[2 + len] != '>') return 0;
+    c->p += len + 3;
+    return 1;
+}
+
+/* Character data up to the next '<': 0 when it holds '&', a control character, "]]>" or U+FFFE/FFFF. */
+static int text(Cursor *c, const unsigned char **start, Py_ssize_t *len) {
+    const unsigned char *q = c->p;
+    while (q < c->end && *q != '<') {
+        unsigned char b = *q;
+        if (b == '&' || (b < 0x20 && b != '\t' && b != '\n')) return 0;
+        if (b == ']' && c->end - q >= 3 && q[1] == ']' && q[2] == '>') return 0;
+        if (b == 0xEF && c->end - q >= 3 && q[1] == 0xBF && (q[2] == 0xBE || q[2] == 0xBF)) return 0;
+        q++;
+    }
+    *start = c->p;
+    *len = q - c->p;
+    c->p = q;
+    return 1;
+}
+
+static PyObject *stripped(const unsigned char *s, Py_ssize_t n) {
+    while (n > 0 && is_ws(*s)) { s++; n--; }
+    while (n > 0 && is_ws(s[n - 1])) n--;
+    PyObject *value = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
+    if (value == NULL || n == 0 || (s[0] < 0x80 && s[n - 1] < 0x80)) return value;
+    PyObject *exact = PyObject_CallMethod(value, "strip", NULL); /* non-ASCII spaces, as str.strip() */
+    Py_DECREF(value);
+    return exact;
+}
+
+static PyObject *interned(const unsigned char *s, Py_ssize_t n) {
+    PyObject *name = PyUnicode_FromStringAndSize((const char *)s, n);
+    if (name != NULL) PyUnicode_InternInPlace(&name);
+    return name;
+}
+
+/* The fields of one record, up to its close tag. NULL with no exception: outside the subset. */
+static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len) {
+    PyObject *fields = PyDict_New();
+    if (fields == NULL) return NULL;
+    for (;;) {
+        skip_ws(c);
+        if (close_tag(c, tag, tag_len)) return fields;
+        const unsigned char *name, *body;
+        Py_ssize_t name_len, body_len;
+        int kind = open_tag(c, &name, &name_len);
+        if (kind == 0) break;
+        PyObject *value;
+        if (kind == 2) {
+            value = PyUnicode_FromStringAndSize("", 0);
+        } else {
+            if (!text(c, &body, &body_len) || !close_tag(c, name, name_len)) break;
+            value = stripped(body, body_len);
+        }
+        PyObject *key = value ? interned(name, name_len) : NULL;
+        int failed = key == NULL || PyDict_SetItem(fields, key, value) < 0;
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        if (failed) { Py_DECREF(fields); return NULL; }
+    }
+    Py_DECREF(fields);
+    return NULL;
+}
+
+static int is_row(const unsigned char *name, Py_ssize_t len, const char *row, Py_ssize_t row_len) {
+    return row != NULL && len == row_len && memcmp(name, row, (size_t)len) == 0;
+}
+
+/* Records below an element (the root, or a wrapper when depth is 1), appended to `out`. 1 done, 0 outside. */
+static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, const char *row, Py_ssize_t row_len,
+                      int depth, PyObject *out) {
+    for (;;) {
+        skip_ws(c);
+        if (close_tag(c, tag, tag_len)) return 1;
+        const unsigned char *name;
+        Py_ssize_t name_len;
+        int kind = open_tag(c, &name, &name_len);
+        if (kind == 0) return 0;
+        if (is_row(name, name_len, row, row_len)) {
+            PyObject *r = kind == 2 ? PyDict_New() : record(c, name, name_len);
+            if (r == NULL) return 0;
+            int failed = PyList_Append(out, r) < 0;
+            Py_DECREF(r);
+            if (failed) return 0;
+        } else if (depth == 0 && kind == 1) {
+            if (!rows_below(c, name, name_len, row, row_len, 1, out)) return 0;
+        } else if (!(depth == 0 && kind == 2)) {
+            return 0;
+        }
+    }
+}
+
+static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
+    const char *data, *row = NULL;
+    Py_ssize_t size, row_len = 0;
+    if (!PyArg_ParseTuple(args, "y#z#", &data, &size, &row, &row_len)) return NULL;
+    Cursor c = {(const unsigned char *)data, (const unsigned char *)data + size};
+    if (c.end - c.p >= 3 && c.p[0] == 0xEF && c.p[1] == 0xBB && c.p[2] == 0xBF) c.p += 3;
+    if (c.end - c.p >= 5 && memcmp(c.p, "<?xml", 5) == 0) {
+        const unsigned char *q = c.p + 5, *stop = NULL;
+        for (; q + 1 < c.end; q++) {
+            if (*q == '<' || *q == '>') Py_RETURN_NONE;
+            if (q[0] == '?' && q[1] == '>') { stop = q; break; }
+        }
+        if (stop == NULL) Py_RETURN_NONE;
+        char decl[256];
+        Py_ssize_t n = stop - c.p;
+        if (n >= (Py_ssize_t)sizeof decl) Py_RETURN_NONE;
+        for (Py_ssize_t i = 0; i < n; i++) decl[i] = (char)((c.p[i] >= 'A' && c.p[i] <= 'Z') ? c.p[i] + 32 : c.p[i]);
+        decl[n] = '\0';
+        if (strstr(decl, "version=\"1.0\"") == NULL && strstr(decl, "version='1.0'") == NULL) Py_RETURN_NONE;
+        if (strstr(decl, "encoding") != NULL && strstr(decl, "encoding=\"utf-8\"") == NULL &&
+            strstr(decl, "encoding='utf-8'") == NULL) Py_RETURN_NONE;
+        c.p = stop + 2;
+    }
+    skip_ws(&c);
+    const unsigned char *root;
+    Py_ssize_t root_len;
+    int kind = open_tag(&c, &root, &root_len);
+    if (kind == 0) Py_RETURN_NONE;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    int ok;
+    if (row == NULL) {
+        PyObject *r = kind == 2 ? PyDict_New() : record(&c, root, root_len);
+        ok = r != NULL && PyList_Append(out, r) == 0;
+        Py_XDECREF(r);
+    } else {
+        ok = kind == 2 || rows_below(&c, root, root_len, row, row_len, 0, out);
+    }
+    if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+    skip_ws(&c);
+    if (!ok || c.p != c.end) { Py_DECREF(out); Py_RETURN_NONE; }
+    PyObject *name = PyUnicode_DecodeUTF8((const char *)root, root_len, "strict");
+    if (name == NULL) { Py_DECREF(out); return NULL; }
+    PyObject *result = PyTuple_Pack(2, name, out);
+    Py_DECREF(name);
+    Py_DECREF(out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"records", records, METH_VARARGS, "records(data, row) -> (root, records) or None: a flat table document."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_flat", "Strict reader of flat claim tables.", -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__flat(void) { return PyModule_Create(&module); }
