@@ -174,6 +174,7 @@ def warm() -> None:
         _time_fields(table)
         checklist.rules(table)
     codes.icd_problem("A00", main=True)
+    default_parameters()
 
 
 def read_envelope(data: bytes, file: str, lang: str = "vi", limits: Limits | None = None) -> Envelope:
