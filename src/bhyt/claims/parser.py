@@ -13,7 +13,6 @@ the claim for the assessment to weigh.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import importlib
 import re
@@ -252,11 +251,11 @@ _FLAT = _flat_reader()
 def _base64(text: str) -> bytes | None:
     """Strict base64, whitespace allowed (line-wrapped encoders); None when it is not base64."""
     try:
-        return base64.b64decode(text, validate=True)
+        return binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         pass
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
+        return binascii.a2b_base64("".join(text.split()), strict_mode=True)
     except (binascii.Error, ValueError):
         return None
 
