@@ -51,16 +51,22 @@ def _stored(db: Path) -> dict[tuple[str, str], str]:
     return {(f, m): t for f, m, t in rows}
 
 
+def _command(folder: Path, url: str) -> list[str]:
+    return [str(BHYT), "ingest", str(folder), "--db", url, "--json", "--batch", "20"]
+
+
 def test_kill_at_random_points_loses_nothing_acknowledged(claim_files: tuple[Path, int], tmp_path: Path) -> None:
     folder, total = claim_files
     rng = random.Random(2026)
     killed = 0
+    started = time.monotonic()  # a whole run, timed, so the kills fall inside one on any machine
+    subprocess.run(_command(folder, f"sqlite:///{tmp_path / 'timed.db'}"), capture_output=True, check=True)
+    whole = time.monotonic() - started
     for trial in range(TRIALS):
         db = tmp_path / f"t{trial}.db"
         url = f"sqlite:///{db}"
-        command = [str(BHYT), "ingest", str(folder), "--db", url, "--json", "--batch", "20"]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(rng.uniform(0.5, 1.6))
+        proc = subprocess.Popen(_command(folder, url), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        time.sleep(rng.uniform(0.3, 0.95) * whole)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
