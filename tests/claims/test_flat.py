@@ -93,3 +93,46 @@ def test_every_synthetic_document_reads_the_same(tmp_path: Path) -> None:
             assert FLAT(data, row) == by_lxml(data, row)
             seen += 1
     assert seen > 500
+
+
+VALUES = st.one_of(
+    st.from_regex(r"-?[0-9]{1,17}(\.[0-9]{1,4})?", fullmatch=True),
+    st.text(alphabet="abcé 0123456789.-\u00a0", max_size=20),
+    st.sampled_from(["", "0", "00", "0.5", "-0", "1.", ".5", "9" * 16, "1" * 5 + "." + "1" * 3]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(
+            [
+                "MA_LK",
+                "HO_TEN",
+                "GIOI_TINH",
+                "T_BHTT",
+                "SO_NGAY_DTRI",
+                "CAN_NANG",
+                "MUC_HUONG",
+                "NOT_A_FIELD",
+                "MA_CSKCB",
+            ]
+        ),
+        VALUES,
+        max_size=6,
+    )
+)
+def test_clean_means_no_field_finding(values: dict[str, str]) -> None:
+    from xml.sax.saxutils import escape
+
+    from bhyt.claims import schema
+
+    assert FLAT is not None
+    body = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in values.items())
+    result = FLAT(f"<TONG_HOP>{body}</TONG_HOP>".encode(), None, schema.flat_spec("XML1"))
+    if result is None:
+        return  # something lxml must read
+    _, (record,), clean = result
+    known = {f.name: f for f in schema.tables()["XML1"]}
+    problems = [k for k, v in record.items() if k not in known or schema.check_value(known[k], v)]
+    assert clean == (not problems), (record, problems)

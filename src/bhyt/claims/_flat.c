@@ -1,6 +1,8 @@
 /* A strict reader for the flat table documents of a claim (XML1-XML15 inside a GIAMDINHHS file).
  *
  * records(data, row) -> (root, [ {field: text}, ... ]) or None
+ * records(data, row, spec) -> (root, records, clean): clean when every field is in spec and every value
+ *     fits it (see fits()); the caller checks field by field only when it is not.
  *
  * It accepts only a subset of XML: an optional <?xml ...?> declaration (UTF-8), one root element
  * whose records are either the root itself (row is None) or elements named `row` found directly
@@ -80,8 +82,40 @@ static PyObject *interned(const unsigned char *s, Py_ssize_t n) {
     return name;
 }
 
+/* Whether a value fits its field: spec maps the name to (kind 0 text / 1 number, size, scale), -1 for
+ * "no limit"; the same test as bhyt.claims.schema.check_value. An unknown name does not fit. */
+static int fits(PyObject *spec, PyObject *name, PyObject *value) {
+    PyObject *rule = PyDict_GetItemWithError(spec, name);
+    if (rule == NULL || !PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 3) return 0;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(value);
+    if (length == 0) return 1;
+    long kind = PyLong_AsLong(PyTuple_GET_ITEM(rule, 0)), size = PyLong_AsLong(PyTuple_GET_ITEM(rule, 1));
+    long scale = PyLong_AsLong(PyTuple_GET_ITEM(rule, 2));
+    if (PyErr_Occurred()) { PyErr_Clear(); return 0; }
+    if (kind == 0) return size < 0 || length <= size;
+    Py_ssize_t n;
+    const char *v = PyUnicode_AsUTF8AndSize(value, &n);
+    if (v == NULL) { PyErr_Clear(); return 0; }
+    Py_ssize_t i = 0;
+    if (v[i] == '-') i++;
+    Py_ssize_t first = i;
+    while (i < n && v[i] == '0') i++;
+    Py_ssize_t significant = i;
+    while (i < n && v[i] >= '0' && v[i] <= '9') i++;
+    if (i == first) return 0;
+    Py_ssize_t whole = i - significant;
+    if (whole == 0) whole = 1;
+    if (size >= 0 && whole > size) return 0;
+    if (i == n) return 1;
+    if (v[i] != '.') return 0;
+    Py_ssize_t dot = ++i;
+    while (i < n && v[i] >= '0' && v[i] <= '9') i++;
+    if (i != n || i == dot) return 0;
+    return scale < 0 || i - dot <= scale;
+}
+
 /* The fields of one record, up to its close tag. NULL with no exception: outside the subset. */
-static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len) {
+static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, PyObject *spec, int *clean) {
     PyObject *fields = PyDict_New();
     if (fields == NULL) return NULL;
     for (;;) {
@@ -100,6 +134,7 @@ static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len)
         }
         PyObject *key = value ? interned(name, name_len) : NULL;
         int failed = key == NULL || PyDict_SetItem(fields, key, value) < 0;
+        if (!failed && *clean && spec != NULL && !fits(spec, key, value)) *clean = 0;
         Py_XDECREF(key);
         Py_XDECREF(value);
         if (failed) { Py_DECREF(fields); return NULL; }
@@ -114,7 +149,7 @@ static int is_row(const unsigned char *name, Py_ssize_t len, const char *row, Py
 
 /* Records below an element (the root, or a wrapper when depth is 1), appended to `out`. 1 done, 0 outside. */
 static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, const char *row, Py_ssize_t row_len,
-                      int depth, PyObject *out) {
+                      int depth, PyObject *out, PyObject *spec, int *clean) {
     for (;;) {
         skip_ws(c);
         if (close_tag(c, tag, tag_len)) return 1;
@@ -123,13 +158,13 @@ static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, c
         int kind = open_tag(c, &name, &name_len);
         if (kind == 0) return 0;
         if (is_row(name, name_len, row, row_len)) {
-            PyObject *r = kind == 2 ? PyDict_New() : record(c, name, name_len);
+            PyObject *r = kind == 2 ? PyDict_New() : record(c, name, name_len, spec, clean);
             if (r == NULL) return 0;
             int failed = PyList_Append(out, r) < 0;
             Py_DECREF(r);
             if (failed) return 0;
         } else if (depth == 0 && kind == 1) {
-            if (!rows_below(c, name, name_len, row, row_len, 1, out)) return 0;
+            if (!rows_below(c, name, name_len, row, row_len, 1, out, spec, clean)) return 0;
         } else if (!(depth == 0 && kind == 2)) {
             return 0;
         }
@@ -139,7 +174,9 @@ static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, c
 static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     const char *data, *row = NULL;
     Py_ssize_t size, row_len = 0;
-    if (!PyArg_ParseTuple(args, "y#z#", &data, &size, &row, &row_len)) return NULL;
+    PyObject *spec = NULL;
+    if (!PyArg_ParseTuple(args, "y#z#|O!", &data, &size, &row, &row_len, &PyDict_Type, &spec)) return NULL;
+    int clean = 1;
     Cursor c = {(const unsigned char *)data, (const unsigned char *)data + size};
     if (c.end - c.p >= 3 && c.p[0] == 0xEF && c.p[1] == 0xBB && c.p[2] == 0xBF) c.p += 3;
     if (c.end - c.p >= 5 && memcmp(c.p, "<?xml", 5) == 0) {
@@ -168,25 +205,26 @@ static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     if (out == NULL) return NULL;
     int ok;
     if (row == NULL) {
-        PyObject *r = kind == 2 ? PyDict_New() : record(&c, root, root_len);
+        PyObject *r = kind == 2 ? PyDict_New() : record(&c, root, root_len, spec, &clean);
         ok = r != NULL && PyList_Append(out, r) == 0;
         Py_XDECREF(r);
     } else {
-        ok = kind == 2 || rows_below(&c, root, root_len, row, row_len, 0, out);
+        ok = kind == 2 || rows_below(&c, root, root_len, row, row_len, 0, out, spec, &clean);
     }
     if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
     skip_ws(&c);
     if (!ok || c.p != c.end) { Py_DECREF(out); Py_RETURN_NONE; }
     PyObject *name = PyUnicode_DecodeUTF8((const char *)root, root_len, "strict");
     if (name == NULL) { Py_DECREF(out); return NULL; }
-    PyObject *result = PyTuple_Pack(2, name, out);
+    PyObject *result = spec == NULL ? PyTuple_Pack(2, name, out)
+                                    : PyTuple_Pack(3, name, out, clean ? Py_True : Py_False);
     Py_DECREF(name);
     Py_DECREF(out);
     return result;
 }
 
 static PyMethodDef methods[] = {
-    {"records", records, METH_VARARGS, "records(data, row) -> (root, records) or None: a flat table document."},
+    {"records", records, METH_VARARGS, "records(data, row[, spec]) -> (root, records[, clean]) or None."},
     {NULL, NULL, 0, NULL},
 };
 

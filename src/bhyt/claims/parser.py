@@ -97,6 +97,7 @@ class Hoso:
     index: int
     tables: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    clean: set[str] = field(default_factory=set)  # tables whose every field the compiled reader found fitting
 
     @property
     def ma_lk(self) -> str | None:
@@ -169,6 +170,8 @@ def warm() -> None:
     for table in schema.tables():
         schema.fast_checks(table)
         _quick_check(table)
+        _required_given(table)
+        schema.flat_spec(table)
         _required(table)
         _time_fields(table)
         checklist.rules(table)
@@ -215,13 +218,15 @@ def read_envelope(data: bytes, file: str, lang: str = "vi", limits: Limits | Non
 
 
 def _read_table(r: _Reader, hoso: Hoso, table: str, data: bytes,
-                row_tag: str | None) -> tuple[str, list[dict[str, str]]] | None:  # fmt: skip
-    """(root tag, records) of one decoded table document; None, with a finding, when it cannot be read.
+                row_tag: str | None) -> tuple[str, list[dict[str, str]], bool] | None:  # fmt: skip
+    """(root tag, records, every value fits the schema) of one decoded table document; None, with a
+    finding, when it cannot be read.
 
-    The compiled strict reader takes the plain documents nearly every facility sends; whatever it does
-    not accept (and anything malformed) is read by lxml, which has the last word.
+    The compiled strict reader takes the plain documents nearly every facility sends, and checks each
+    value against the schema as it goes; whatever it does not accept (and anything malformed) is read by
+    lxml, which has the last word, and its values are checked in Python.
     """
-    if _FLAT is not None and (fast := _FLAT(data, row_tag)) is not None:
+    if _FLAT is not None and (fast := _FLAT(data, row_tag, schema.flat_spec(table))) is not None:
         return fast
     doc, problem = r.xml(data, check_depth=False)
     if problem is not None or doc is None:
@@ -230,10 +235,12 @@ def _read_table(r: _Reader, hoso: Hoso, table: str, data: bytes,
                                        **params))  # fmt: skip
         return None
     rows = [doc] if row_tag is None else doc.iter(row_tag)
-    return str(doc.tag), [{str(c.tag): (c.text or "").strip() for c in row} for row in rows]
+    return str(doc.tag), [{str(c.tag): (c.text or "").strip() for c in row} for row in rows], False
 
 
-FlatReader = Callable[[bytes, str | None], tuple[str, list[dict[str, str]]] | None]
+FlatReader = Callable[
+    [bytes, str | None, dict[str, tuple[int, int, int]]], tuple[str, list[dict[str, str]], bool] | None
+]
 
 
 def _flat_reader() -> FlatReader | None:
@@ -295,11 +302,13 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
         read = _read_table(r, hoso, table, data, row_tag)
         if read is None:
             continue
-        tag, records = read
+        tag, records, clean = read
         if tag != root_tag and tag != legacy.ROOTS.get(table):
             hoso.findings.append(r.finding("hoso.root", hoso, table, table=table, tag=tag, expected=root_tag))
             continue
         hoso.tables[table] = records
+        if clean:
+            hoso.clean.add(table)
     if "XML1" not in hoso.tables:
         if not any(f.rejects for f in hoso.findings):
             hoso.findings.append(r.finding("hoso.no_xml1", hoso))
@@ -315,6 +324,7 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
         return hoso  # a table could not be read: checking the rest would only add noise
     if legacy.is_4210(hoso.tables):
         hoso.tables, derived = legacy.to_4750(hoso.tables)
+        hoso.clean.clear()  # renamed: checked field by field
         hoso.findings.append(r.finding("layout.4210", hoso, "XML1", None, None, derived=", ".join(derived) or "-"))
     hoso.findings += _check_fields(r, hoso)
     hoso.findings += _check_logic(r, hoso)
@@ -326,7 +336,7 @@ def _check_fields(r: _Reader, hoso: Hoso) -> list[Finding]:
     out = []
     ma_lk = hoso.ma_lk
     for table, rows in hoso.tables.items():
-        quick = _quick_check(table)
+        quick = _required_given(table) if table in hoso.clean else _quick_check(table)
         for i, record in enumerate(rows, start=1):
             row = None if table == "XML1" else i
             if not quick(record):
@@ -353,6 +363,23 @@ def _field_findings(r: _Reader, hoso: Hoso, table: str, row: int | None, record:
         if not record.get(name):
             out.append(r.finding("field.required", hoso, table, row, name, field=name))
     return out
+
+
+@cache
+def _required_given(table: str) -> Callable[[dict[str, str]], bool]:
+    """Whether a record whose values all fit (the compiled reader said so) has every required field."""
+    required = _required(table)
+    values = cast(Callable[[dict[str, str]], tuple[str, ...]], itemgetter(*required)) if len(required) > 1 else None
+
+    def given(record: dict[str, str]) -> bool:
+        if values is None:
+            return all(record.get(n) for n in required)
+        try:
+            return all(values(record))
+        except KeyError:
+            return False
+
+    return given
 
 
 @cache

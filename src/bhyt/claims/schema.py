@@ -95,6 +95,17 @@ def fast_checks(table: str) -> dict[str, tuple[int, re.Pattern[str] | None]]:
     return out
 
 
+@cache
+def flat_spec(table: str) -> dict[str, tuple[int, int, int]]:
+    """Field -> (0 text / 1 number, size, scale; -1 for no limit): what the compiled reader checks values
+    against, the same test as :func:`check_value`."""
+
+    def limit(value: int | None) -> int:
+        return -1 if value is None else value
+
+    return {f.name: (int(f.type == "number"), limit(f.size), limit(f.scale)) for f in tables()[table]}
+
+
 def check_record(table: str, record: dict[str, str]) -> list[str]:
     """Every problem of one record of ``table`` against the generated schema."""
     fields = {f.name: f for f in tables()[table]}
