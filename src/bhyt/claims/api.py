@@ -50,11 +50,11 @@ def router(engine: Engine, limits: Limits | None = None) -> APIRouter:
                 return problem(413, "Too large", f"a file may hold at most {limits.max_file_bytes:,} bytes")
         body = bytes(data)
         if kind in FHIR_TYPES:
-            try:
-                fhir.tables(body)
-            except fhir.FhirError as exc:
-                return Response(orjson.dumps(fhir.operation_outcome(exc)), 400, media_type=FHIR_JSON)
             prepared = prepare_fhir(body, name, lang, limits)
+            unreadable = [f for f in prepared.findings if f.code == "fhir.invalid"]
+            if unreadable:
+                outcome = fhir.operation_outcome(unreadable[0].field or "$", unreadable[0].message)
+                return Response(orjson.dumps(outcome), 400, media_type=FHIR_JSON)
         else:
             prepared = prepare_bytes(body, name, lang, limits)
         receipts = commit_batch(engine, [prepared], lang)[0]

@@ -340,8 +340,8 @@ def claim_response(receipt: dict[str, Any], facility: str, now: datetime | None 
     return response
 
 
-def operation_outcome(error: FhirError) -> dict[str, Any]:
-    """The OperationOutcome for a resource that could not be read as a claim."""
+def operation_outcome(path: str, message: str) -> dict[str, Any]:
+    """The OperationOutcome for a resource that could not be read as a claim: where (FHIRPath) and why."""
     return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": "invalid", "diagnostics": error.message,
-                       "expression": [error.path]}]}  # fmt: skip
+            "issue": [{"severity": "error", "code": "invalid", "diagnostics": message,
+                       "expression": [path]}]}  # fmt: skip
