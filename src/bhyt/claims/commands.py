@@ -47,11 +47,7 @@ def ingest(
     if lang not in ("vi", "en"):
         raise typer.BadParameter(f"--lang takes vi or en, got {lang!r}")
     err = console(stderr=True)
-    try:
-        engine = connect(db)
-    except SQLAlchemyError as exc:
-        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(2) from None
+    engine = _open(db, err)
     try:
         counts, first = run_ingest(engine, _files(paths), lang, batch, workers, err, print_json if as_json else None)
     except OperationalError as exc:
@@ -60,6 +56,15 @@ def ingest(
     finally:
         engine.dispose()
     err.print(summary(counts, first))
+
+
+def _open(db: str, err: Console) -> Engine:
+    """The migrated database at ``db``, or a clear error and exit code 2."""
+    try:
+        return connect(db)
+    except SQLAlchemyError as exc:
+        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(2) from None
 
 
 def print_json(receipt: Receipt) -> None:
@@ -98,11 +103,7 @@ def export(
 ) -> None:
     """Export the current version of every active stored claim to the Parquet claims lake."""
     err = console(stderr=True)
-    try:
-        engine = connect(db)
-    except SQLAlchemyError as exc:
-        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(2) from None
+    engine = _open(db, err)
     try:
         counts = export_lake(engine, out)
     finally:
