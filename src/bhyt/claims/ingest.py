@@ -29,7 +29,7 @@ from datetime import datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
@@ -40,6 +40,7 @@ from bhyt.claims.messages import render
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion, OriginalFile
 from bhyt.claims.parser import Finding, Limits, read_envelope, warm
 
+T = TypeVar("T")
 STATUSES = ("accepted", "duplicate", "new_version", "withdrawn", "rejected")
 WITHDRAWAL = "8"
 _CLAIM, _VERSION, _FINDING, _FILE = (
@@ -195,9 +196,11 @@ class _Batch:
     new_claims: list[tuple[tuple[str, str], _State]] = field(default_factory=list)
 
 
-def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
+def _chunked(values: Iterable[T], size: int = 500) -> Iterator[list[T]]:
+    """``values`` in lists of ``size`` (the last shorter): IN lists of a bounded length, work units."""
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def _known(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _State]:
@@ -205,7 +208,7 @@ def _known(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str]
     out: dict[tuple[str, str], _State] = {}
     facilities = sorted({f for f, _ in keys})
     c, v = _CLAIM.c, _VERSION.c
-    for part in _chunks(sorted({m for _, m in keys})):
+    for part in _chunked(sorted({m for _, m in keys})):
         rows = conn.execute(
             select(c.id, c.facility, c.ma_lk, c.status, c.current_version, v.content_sha256)
             .join(_VERSION, (v.claim_id == c.id) & (v.version == c.current_version))
@@ -238,7 +241,7 @@ def store_batch(conn: Connection, files: Sequence[PreparedFile], lang: str = "vi
     states = _known(conn, keys)
     shas = sorted({f.sha256 for f in files if f.sha256})
     seen_files = {
-        s for part in _chunks(shas) for s in conn.scalars(select(_FILE.c.sha256).where(_FILE.c.sha256.in_(part)))
+        s for part in _chunked(shas) for s in conn.scalars(select(_FILE.c.sha256).where(_FILE.c.sha256.in_(part)))
     }
     batch = _Batch()
     out: list[list[Receipt]] = []
@@ -311,11 +314,13 @@ def _write(conn: Connection, batch: _Batch, now: datetime) -> None:
     if not batch.versions:
         return
     _insert_many(conn, _VERSION, [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions])
-    wanted = {(s.id, row["version"]) for s, row, findings in batch.versions if findings}
+    wanted: set[tuple[int, int]] = {
+        (cast(int, s.id), row["version"]) for s, row, findings in batch.versions if findings
+    }
     if not wanted:
         return
     v, version_ids = _VERSION.c, {}
-    for part in _chunks(sorted({claim_id for claim_id, _ in wanted})):
+    for part in _chunked(sorted({claim_id for claim_id, _ in wanted})):
         for version_id, claim_id, number in conn.execute(
             select(v.id, v.claim_id, v.version).where(v.claim_id.in_(part))
         ):
@@ -358,7 +363,7 @@ def _ids(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str],
     """The ids of the stored claims ``keys`` (facility, MA_LK)."""
     wanted, out = set(keys), {}
     c = _CLAIM.c
-    for part in _chunks(sorted({m for _, m in keys})):
+    for part in _chunked(sorted({m for _, m in keys})):
         for claim_id, facility, ma_lk in conn.execute(select(c.id, c.facility, c.ma_lk).where(c.ma_lk.in_(part))):
             if (facility, ma_lk) in wanted:
                 out[facility, ma_lk] = claim_id
@@ -439,12 +444,6 @@ def _prepared(paths: Iterable[Path], lang: str, limits: Limits | None, pool: Pro
         for chunk in islice(chunks, 1):
             pending.append(pool.submit(_prepare_many, chunk, lang, limits))
         yield from done
-
-
-def _chunked(values: Iterable[Path], size: int) -> Iterator[list[Path]]:
-    it = iter(values)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def ingest_paths(engine: Engine, paths: Iterable[Path], lang: str = "vi", limits: Limits | None = None,
