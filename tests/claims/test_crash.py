@@ -52,6 +52,7 @@ def _stored(db: Path) -> dict[tuple[str, str], str]:
 
 
 def _command(folder: Path, url: str) -> list[str]:
+    """Ingest with a commit every 20 HOSO, so a run holds many points to be killed between or within."""
     return [str(BHYT), "ingest", str(folder), "--db", url, "--json", "--batch", "20"]
 
 
@@ -59,18 +60,23 @@ def test_kill_at_random_points_loses_nothing_acknowledged(claim_files: tuple[Pat
     folder, total = claim_files
     rng = random.Random(2026)
     killed = 0
-    started = time.monotonic()  # a whole run, timed, so the kills fall inside one on any machine
-    subprocess.run(_command(folder, f"sqlite:///{tmp_path / 'timed.db'}"), capture_output=True, check=True)
-    whole = time.monotonic() - started
     for trial in range(TRIALS):
         db = tmp_path / f"t{trial}.db"
         url = f"sqlite:///{db}"
         proc = subprocess.Popen(_command(folder, url), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(rng.uniform(0.3, 0.95) * whole)
+        assert proc.stdout is not None
+        lines = []
+        if trial % 2:  # during the ingest: after a random number of receipts, then a little later
+            wanted = rng.randrange(1, total)
+            while len(lines) < wanted and (line := proc.stdout.readline()):
+                lines.append(line)
+            time.sleep(rng.uniform(0, 0.1))
+        else:  # early: while the schema is created or the first batch is read and stored
+            time.sleep(rng.uniform(0.1, 0.8))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
-        out, _ = proc.communicate()
+        out = "".join(lines) + proc.communicate()[0]
         acknowledged = [json.loads(line) for line in out.splitlines() if line.endswith("}")]
         stored = _stored(db) if db.exists() else {}
         for receipt in acknowledged:
