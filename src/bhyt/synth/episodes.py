@@ -388,7 +388,10 @@ def episodes_chunk(
         ek = item_index[key or "exam.internal"]
         lines.add(sel, np.full(sel.size, ek), 1000)
     second = claim_ix[has_exam & ~inpatient & (rng.random(n) < 0.08)]
-    lines.add(second, np.full(second.size, item_index["exam.eye"]), 1000, 0, None, 30)
+    # A second specialty the same day at 30%: the eye clinic, or internal medicine after an eye visit.
+    eye_first = np.array([exam_keys[j] == "exam.eye" for j in profile[second]], bool)
+    second_exam = np.where(eye_first, item_index["exam.internal"], item_index["exam.eye"])
+    lines.add(second, second_exam.astype(np.intp), 1000, 0, None, 30)
     for j, p in enumerate(prof):
         sel = claim_ix[profile == j]
         if not sel.size:

@@ -380,7 +380,12 @@ def cards_chunk(
     rows_to.append(np.full(late.size, year_end))
     owner.append(late)
     o = np.concatenate(owner)
-    order = np.lexsort((np.concatenate(rows_from), o))
+    # A child born this year is covered from birth: no period starts before it, none ends before it.
+    born = people["birth_date"][idx][o].astype("datetime64[D]")
+    valid_from, valid_to = np.maximum(np.concatenate(rows_from), born), np.concatenate(rows_to)
+    alive = valid_from <= valid_to
+    o, valid_from, valid_to = o[alive], valid_from[alive], valid_to[alive]
+    order = np.lexsort((valid_from, o))
     o = o[order]
     return {
         "person_index": idx[o],
@@ -390,8 +395,8 @@ def cards_chunk(
         "group": group[o],
         "benefit_digit": digit[o],
         "card_province": card_province[o],
-        "valid_from": np.concatenate(rows_from)[order],
-        "valid_to": np.concatenate(rows_to)[order],
+        "valid_from": valid_from[order],
+        "valid_to": valid_to[order],
         "registered_facility": registered[o],
         "five_year_date": five[o],
         "continuous_since": since[o],

@@ -26,7 +26,8 @@ from bhyt.synth.nation import Facilities, Frame
 @cache
 def item_arrays() -> dict[str, npt.NDArray[np.generic]]:
     """The catalogue as arrays indexed like ``Lines.item``."""
-    items = list(ref.catalogue().items.values())
+    cat = ref.catalogue().items
+    items = list(cat.values())
     return {
         "code": np.array([it.code for it in items], dtype=object),
         "name": np.array([it.name for it in items], dtype=object),
@@ -40,6 +41,10 @@ def item_arrays() -> dict[str, npt.NDArray[np.generic]]:
         "kind": np.array([it.key.split(".")[0] for it in items], dtype=object),
         "key": np.array([it.key for it in items], dtype=object),
         "scope": np.array([it.scope for it in items], dtype=object),
+        "sex": np.array([it.sex for it in items], dtype=object),
+        "min_age": np.array([it.min_age for it in items], np.int64),
+        "max_age": np.array([it.max_age for it in items], np.int64),
+        "part_of": np.array([cat[it.part_of].code if it.part_of else None for it in items], dtype=object),
     }
 
 
