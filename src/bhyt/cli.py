@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from bhyt import __version__, demo
+from bhyt.assessment.commands import assess_cmd, rules_app
 from bhyt.claims.commands import export, ingest
 from bhyt.console import console
 from bhyt.db import DEFAULT_URL, connect
@@ -22,6 +23,8 @@ app.add_typer(policy_commands.app, name="policy", help="Policy parameters and pa
 app.command("synth")(synth)
 app.command("ingest")(ingest)
 app.command("export")(export)
+app.add_typer(rules_app, name="rules")
+app.command("assess")(assess_cmd)
 
 
 @app.command("demo")

@@ -43,7 +43,12 @@ def available(rules: tuple[Rule, ...], batch: Batch) -> tuple[Rule, ...]:
 
 
 def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.DataType], name: str) -> ir.Table:
-    t = con.read_parquet(data, table_name=name) if isinstance(data, str) else ibis.memtable(data)
+    if isinstance(data, str):
+        t = con.read_parquet(data, table_name=name, filename=True, file_row_number=True)
+    else:
+        if "seq" in columns and "seq" not in data.column_names:
+            data = data.append_column("seq", pa.array(range(data.num_rows), pa.int64()))
+        t = ibis.memtable(data)
     cols = {}
     for col, type_ in columns.items():
         dtype = ibis.dtype(type_)
@@ -52,8 +57,10 @@ def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.D
             cols[col] = value.cast("string").cast(dtype) if dtype.is_string() else value.cast(dtype)
         else:
             cols[col] = ibis.null(dtype)
-    if "seq" in columns and "seq" not in t.columns:
-        cols["seq"] = ibis.row_number().cast("int64")
+    if "file" in columns and "file" not in t.columns and "filename" in t.columns:
+        cols["file"] = t.filename
+    if "seq" in columns and "seq" not in t.columns:  # input order: files by name, rows as stored
+        cols["seq"] = ibis.row_number().over(order_by=[t.filename, t.file_row_number]).cast("int64")
     if "occurrence" not in t.columns:
         cols["occurrence"] = ibis.literal(1, "int32")
     if "insured_price" in cols:
@@ -101,7 +108,15 @@ def assess(
         claims=con.to_pyarrow(
             amounts_c.select(
                 "seq",
+                "file",
+                "facility",
+                "claim_id",
+                "card",
+                "card_group",
+                "n_lines",
                 "assessed_rate",
+                period=amounts_c.discharged_at.strftime("%Y-%m"),
+                claimed_fund=amounts_c.fund,
                 fund=amounts_c.a_fund,
                 copay=amounts_c.a_copay,
                 outside=amounts_c.a_outside,

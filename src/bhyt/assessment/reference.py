@@ -61,10 +61,18 @@ class ReferenceResult:
 
 
 def _rows(data: pa.Table | str, columns: dict[str, pa.DataType]) -> list[Row]:
-    table = data if isinstance(data, pa.Table) else ds.dataset(data.rsplit("/", 1)[0], format="parquet").to_table()
+    if isinstance(data, pa.Table):
+        table, files = data, None
+    else:
+        dataset = ds.dataset(data.rsplit("/", 1)[0], format="parquet")
+        pieces = [ds.dataset(f, format="parquet").to_table() for f in sorted(dataset.files)]
+        table = pa.concat_tables(pieces, promote_options="permissive")
+        files = [f for f, piece in zip(sorted(dataset.files), pieces, strict=True) for _ in range(piece.num_rows)]
     rows: list[Row] = canonical(table, columns).to_pylist()
     present = table.column_names
     for i, r in enumerate(rows):
+        if files is not None and "file" in columns and "file" not in present:
+            r["file"] = files[i]
         if "seq" in columns and "seq" not in present:
             r["seq"] = i
         if "occurrence" not in present:

@@ -1,0 +1,169 @@
+"""``bhyt rules`` (the catalogue) and ``bhyt assess`` (claims in, decisions and amounts out)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bhyt.assessment.catalogue import ALL, BY_CODE
+from bhyt.assessment.engine import EngineResult, assess
+from bhyt.assessment.inputs import Batch, InputError, load
+from bhyt.assessment.outcome import STATUSES, facility_summary, objects, reduction_by_rule, write
+from bhyt.assessment.report import render
+from bhyt.console import console
+from bhyt.errors import BhytError
+from bhyt.policy.params import ParameterSet, default_parameters
+
+rules_app = typer.Typer(no_args_is_help=True, help="The assessment rule catalogue.")
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Every rule: code, severity, scope, what it needs, title."""
+    table = Table("code", "severity", "scope", "needs", "title", title=f"{len(ALL)} rules")
+    for r in ALL:
+        table.add_row(r.code, r.severity.value, r.scope.value, ", ".join(sorted(n.value for n in r.needs)), r.title)
+    console().print(table)
+
+
+@rules_app.command("show")
+def rules_show(code: Annotated[str, typer.Argument(help="A rule code, e.g. card.expired.")]) -> None:
+    """One rule with its legal basis and messages."""
+    rule = BY_CODE.get(code)
+    if rule is None:
+        console(stderr=True).print(f"[red]error:[/red] no rule {code!r}; `bhyt rules list` shows the codes")
+        raise typer.Exit(2)
+    out = console()
+    for label, value in (
+        ("code", rule.code),
+        ("title", f"{rule.title} — {rule.title_vi}"),
+        ("severity", rule.severity.value),
+        ("scope", rule.scope.value),
+        ("legal basis", rule.basis),
+        ("BHXH reason code", rule.reason_code or "—"),
+        ("needs", ", ".join(sorted(n.value for n in rule.needs)) or "the claim, parameters and shipped lists only"),
+        ("message (en)", rule.message),
+        ("message (vi)", rule.message_vi),
+    ):
+        out.print(f"[bold]{label}:[/bold] {value}", highlight=False)
+
+
+def _params(overrides: list[str]) -> ParameterSet:
+    params = default_parameters()
+    for item in overrides:
+        name, sep, raw = item.partition("=")
+        if not sep or name not in params:
+            raise typer.BadParameter(f"--override takes parameter=value with a known parameter, got {item!r}")
+        try:
+            params = params.with_override(name, yaml.safe_load(raw))
+        except BhytError as exc:
+            raise typer.BadParameter(f"--override {item}: {exc}") from None
+    return params
+
+
+def _fund_by(result: EngineResult, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    group = {(c["facility"], c["claim_id"]): c["card_group"] for c in result.claims.to_pylist()}
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        out[("group", group.get((r["facility"], r["claim_id"])) or "?")] += r["assessed_fund"]
+        out[("facility", r["facility"] or "?")] += r["assessed_fund"]
+    return out
+
+
+def assess_cmd(
+    paths: Annotated[
+        list[Path], typer.Argument(help="GIAMDINHHS XML files or folders, a claims lake, or the --out of bhyt synth.")
+    ],
+    registry: Annotated[Path | None, typer.Option(help="Registry folder (facilities.parquet with levels).")] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option(help="Catalogue folder (items.parquet, price_list.parquet).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (stdout) or table.")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Folder for Parquet results and report.html.")] = None,
+    policy_date: Annotated[str | None, typer.Option(help="What-if: read every parameter as at this date.")] = None,
+    override: Annotated[list[str] | None, typer.Option(help="What-if: parameter=value (repeatable).")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+) -> None:
+    """Assess claims: every rule of the catalogue, the amounts the fund pays, and why."""
+    err = console(stderr=True)
+    if fmt not in ("jsonl", "table") or lang not in ("vi", "en"):
+        raise typer.BadParameter("--format takes jsonl or table, --lang vi or en")
+    if engine == "spark":
+        err.print("[red]error:[/red] the Spark engine is not in this build yet; use --engine duckdb")
+        raise typer.Exit(2)
+    if engine != "duckdb":
+        raise typer.BadParameter(f"--engine takes duckdb or spark, got {engine!r}")
+    try:
+        when = date.fromisoformat(policy_date) if policy_date else None
+    except ValueError:
+        raise typer.BadParameter(f"--policy-date takes YYYY-MM-DD, got {policy_date!r}") from None
+    params = _params(override or [])
+    scenario = when is not None or bool(override)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:  # fmt: skip
+        task = bar.add_task("reading claims", total=3 if not scenario else 4)
+        try:
+            batch = load(paths, registry, catalogue, lang=lang)
+        except (InputError, OSError) as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        bar.update(task, advance=1, description="assessing")
+        result = assess(batch, params, when)
+        bar.update(task, advance=1, description="writing")
+        rows = list(objects(batch, result, lang))
+        what_if = None
+        if scenario:
+            bar.update(task, advance=1, description="assessing the baseline")
+            base = assess(batch, default_parameters())
+            before, after = _fund_by(base, list(objects(batch, base, lang))), _fund_by(result, rows)
+            what_if = [(k[0], k[1], before.get(k, 0), after.get(k, 0)) for k in sorted(set(before) | set(after))]
+        bar.update(task, advance=1)
+    if fmt == "jsonl":
+        for r in rows:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+    _summary(err if fmt == "jsonl" else console(), rows, batch)
+    if what_if is not None:
+        _what_if(err if fmt == "jsonl" else console(), what_if)
+    if out is not None:
+        paths_out = write(out, rows, result)
+        facilities = facility_summary(rows, result).to_pylist()
+        html = render(rows, facilities, reduction_by_rule(rows), ", ".join(map(str, paths)), what_if)
+        (out / "report.html").write_text(html, encoding="utf-8")
+        err.print(f"results: {', '.join(str(p) for p in paths_out.values())}")
+        err.print(f"report: {out / 'report.html'}")
+
+
+def _summary(target: Any, rows: list[dict[str, Any]], batch: Batch) -> None:
+    table = Table("status", "claims", "claimed fund (VND)", "assessed fund (VND)", title="Assessment")
+    for s in STATUSES:
+        mine = [r for r in rows if r["status"] == s]
+        table.add_row(s, f"{len(mine):,}", f"{sum(r['claimed_fund'] for r in mine):,}",
+                      f"{sum(r['assessed_fund'] for r in mine):,}")  # fmt: skip
+    target.print(table)
+    top = reduction_by_rule(rows)[:10]
+    if top:
+        rules = Table("rule", "claims", "reduction (VND)", title="Largest reductions by rule")
+        for rule, n, cut in top:
+            rules.add_row(rule, f"{n:,}", f"{cut:,}")
+        target.print(rules)
+    if not batch.has_catalogue or not batch.has_registry:
+        target.print("without --catalogue / --registry some checks were skipped (see the checks.skipped finding)")
+
+
+def _what_if(target: Any, rows: list[tuple[str, str, int, int]]) -> None:
+    table = Table("by", "key", "baseline fund", "scenario fund", "difference", title="What-if")
+    for kind, key, b, s in rows:
+        if kind == "group" or b != s:
+            table.add_row(kind, key, f"{b:,}", f"{s:,}", f"{s - b:+,}")
+    target.print(table)
