@@ -57,6 +57,8 @@ def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.D
             cols[col] = value.cast("string").cast(dtype) if dtype.is_string() else value.cast(dtype)
         else:
             cols[col] = ibis.null(dtype)
+    if "item_code" in columns and "supply_code" in t.columns:  # XML3 supplies carry MA_VAT_TU instead
+        cols["item_code"] = cols["item_code"].nullif("").coalesce(t.supply_code.cast("string"))
     if "file" in columns and "file" not in t.columns and "filename" in t.columns:
         cols["file"] = t.filename
     if "seq" in columns and "seq" not in t.columns:  # input order: files by name, rows as stored

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bhyt.claims.ingest import PreparedFile, prepare, reading_pool
@@ -259,6 +260,10 @@ def _with_keys(table: pa.Table, keys: list[tuple[int, int, str]]) -> pa.Table:
 def canonical(table: pa.Table, columns: dict[str, pa.DataType]) -> pa.Table:
     """The columns the engine reads, cast to one type each (codes as strings); missing ones null."""
     out = {}
+    if "item_code" in columns and "supply_code" in table.column_names:  # XML3 supplies carry MA_VAT_TU instead
+        code = pc.if_else(pc.equal(table.column("item_code"), ""), None, table.column("item_code"))
+        table = table.set_column(table.column_names.index("item_code"), "item_code",
+                                 pc.coalesce(code, table.column("supply_code")))  # fmt: skip
     for name, type_ in columns.items():
         if name in table.column_names:
             col = table.column(name)

@@ -76,7 +76,7 @@ def objects(batch: Batch, result: EngineResult, lang: str = "vi") -> Iterator[di
                 "assessed_fund": 0,
                 "assessed_copay": 0,
                 "assessed_outside": 0,
-                "findings": [{"rule": bad.code, "severity": "invalid", "table": None, "line": None,
+                "findings": [{"rule": bad.code, "severity": Severity.REJECT_CLAIM.value, "table": None, "line": None,
                               "message": bad.message}],
             }  # fmt: skip
             continue
