@@ -24,8 +24,8 @@ SEVERITIES = {"reject_claim", "reject_line", "adjust", "review", "info"}
 @pytest.fixture(scope="module")
 def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "nation"
-    synthesize(SynthConfig(people=800, year=2025, seed=5, out=out, provinces=["01"], formats=frozenset({"xml", "parquet"}),
-                           abuse_rate=0.1))  # fmt: skip
+    formats = frozenset({"xml", "parquet"})
+    synthesize(SynthConfig(people=800, year=2025, seed=5, out=out, provinces=["01"], formats=formats, abuse_rate=0.1))
     return out
 
 
