@@ -76,8 +76,14 @@ def boundaries(params: ParameterSet, first: date, last: date) -> list[date]:
 
 
 def assess(
-    batch: Batch, params: ParameterSet, policy_date: date | None = None, con: ibis.BaseBackend | None = None
+    batch: Batch,
+    params: ParameterSet,
+    policy_date: date | None = None,
+    con: ibis.BaseBackend | None = None,
+    rules: tuple[Rule, ...] = RULES,
+    after: tuple[Rule, ...] = AFTER_AMOUNTS,
 ) -> EngineResult:
+    """Assess ``batch``: findings of ``rules`` (those its inputs allow), amounts, then ``after``."""
     con = con or ibis.duckdb.connect()
     claims = con.create_table("claims_in", _source(con, batch.claims, CLAIM_COLUMNS, "claims_src"), overwrite=True)
     lines = con.create_table("lines_in", _source(con, batch.lines, LINE_COLUMNS, "lines_src"), overwrite=True)
@@ -97,13 +103,11 @@ def assess(
     prices = ibis.memtable(batch.prices) if batch.prices is not None else None
     cv = con.create_table("claim_view", claim_view(claims, lines, ctx, bounds, policy_date, facilities), overwrite=True)
     lv = con.create_table("line_view", line_view(lines, cv, ctx, items, prices), overwrite=True)
-    rules = available(RULES, batch)
-    found = _findings(rules, cv, lv, ctx)
+    found = _findings(available(rules, batch), cv, lv, ctx)
     found = con.create_table("findings", found, overwrite=True)
     amounts_l, amounts_c = _amounts(cv, lv, found, ctx, batch.has_catalogue)
     amounts_c = con.create_table("claim_amounts", amounts_c, overwrite=True)
-    after = _findings(AFTER_AMOUNTS, amounts_c, None, ctx)
-    all_found = found.union(after) if after is not None else found
+    all_found = found.union(_findings(after, amounts_c, None, ctx)) if after else found
     order = [all_found.seq, all_found.line.isnull().desc(), all_found.table, all_found.line, all_found.rule]
     return EngineResult(
         findings=con.to_pyarrow(all_found.order_by(order)),
