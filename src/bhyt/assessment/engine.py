@@ -105,7 +105,7 @@ def assess(
     lv = con.create_table("line_view", line_view(lines, cv, ctx, items, prices), overwrite=True)
     found = _findings(available(rules, batch), cv, lv, ctx)
     found = con.create_table("findings", found, overwrite=True)
-    amounts_l, amounts_c = _amounts(cv, lv, found, ctx, batch.has_catalogue)
+    amounts_l, amounts_c = _amounts(con, cv, lv, found, ctx, batch.has_catalogue)
     amounts_c = con.create_table("claim_amounts", amounts_c, overwrite=True)
     all_found = found.union(_findings(after, amounts_c, None, ctx)) if after else found
     order = [all_found.seq, all_found.line.isnull().desc(), all_found.table, all_found.line, all_found.rule]
@@ -162,7 +162,9 @@ def _findings(rules: tuple[Rule, ...], cv: ir.Table, lv: ir.Table | None, ctx: E
     return out
 
 
-def _amounts(cv: ir.Table, lv: ir.Table, found: ir.Table, ctx: EngineCtx, catalogue: bool) -> tuple[ir.Table, ir.Table]:
+def _amounts(
+    con: ibis.BaseBackend, cv: ir.Table, lv: ir.Table, found: ir.Table, ctx: EngineCtx, catalogue: bool
+) -> tuple[ir.Table, ir.Table]:
     """Assessed amounts of every line and claim (decimals of đồng, 2 places)."""
     rc = found.filter(found.severity == Severity.REJECT_CLAIM.value).select(rc_seq=found.seq).distinct()
     rl = found.filter(found.severity == Severity.REJECT_LINE.value)
@@ -250,6 +252,7 @@ def _amounts(cv: ir.Table, lv: ir.Table, found: ir.Table, ctx: EngineCtx, catalo
         rejected=ibis.ifelse(ln.kept, zero, ln.total.cast(M2).coalesce(zero)),
         cut=ibis.ifelse(ln.kept, ln.a_cut, zero),
     )
+    lines = con.create_table("line_amounts", lines, overwrite=True)  # read twice: computed once
     sums = lines.group_by(s_seq=lines.seq).aggregate(
         a_fund=lines.fund.sum(),
         a_copay=lines.copay.sum(),

@@ -273,9 +273,20 @@ def line_view(
             "p_facility",
             "p_code",
         )
-        parents = ln.select(pa_seq=ln.seq, pa_code=ln.item_code).distinct()
-        ln = ln.left_join(parents, [ln.seq == parents.pa_seq, ln.cat_part_of == parents.pa_code])
-        ln = ln.mutate(parent_billed=parents.pa_code.notnull()).drop("pa_seq", "pa_code")
+        # From the input lines (keys of the claim), not from this view: the view is not computed twice.
+        parents = lines.select(
+            pa_f=lines.facility, pa_c=lines.claim_id, pa_o=lines.occurrence, pa_code=lines.item_code
+        ).distinct()
+        ln = ln.left_join(
+            parents,
+            [
+                ln.facility == parents.pa_f,
+                ln.claim_id == parents.pa_c,
+                ln.occurrence == parents.pa_o,
+                ln.cat_part_of == parents.pa_code,
+            ],
+        )
+        ln = ln.mutate(parent_billed=ln.pa_code.notnull()).drop("pa_f", "pa_c", "pa_o", "pa_code")
         listed = ln.cat_listed_rate.coalesce(ln.item_rate.coalesce(100))
     else:
         listed = ln.item_rate.coalesce(100)
