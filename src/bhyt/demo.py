@@ -18,6 +18,11 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from bhyt.assessment.commands import summary as assessment_summary
+from bhyt.assessment.commands import write_run
+from bhyt.assessment.engine import assess
+from bhyt.assessment.inputs import load
+from bhyt.assessment.outcome import facility_summary, objects
 from bhyt.claims.commands import run_ingest, summary
 from bhyt.claims.lake import export_lake
 from bhyt.db import connect
@@ -31,8 +36,14 @@ from bhyt.synth.commands import summary_table
 from bhyt.synth.run import SynthConfig, synthesize
 
 DEMO_OUT = Path("out/demo")
-DEMO_PROVINCE = SynthConfig(people=10_000, year=2025, seed=2025, out=DEMO_OUT / "nation", provinces=["92"],
-                            formats=frozenset({"xml", "parquet"}))  # fmt: skip
+DEMO_PROVINCE = SynthConfig(
+    people=10_000,
+    year=2025,
+    seed=2025,
+    out=DEMO_OUT / "nation",
+    provinces=["92"],
+    formats=frozenset({"xml", "parquet"}),
+)
 
 D = Decimal
 
@@ -220,8 +231,10 @@ def intake(console: Console, folder: Path) -> None:
         elapsed = time.perf_counter() - started
         console.print(summary(counts, first))
         received = sum(counts.values())
-        console.print(f"{received:,} HOSO from {len(files):,} files in {elapsed:.1f} s "
-                      f"({received / elapsed:,.0f} HOSO/s) into {db}")  # fmt: skip
+        console.print(
+            f"{received:,} HOSO from {len(files):,} files in {elapsed:.1f} s "
+            f"({received / elapsed:,.0f} HOSO/s) into {db}"
+        )
         again, _ = run_ingest(engine, files[:1], "en", 1000, 0, console)
         console.print(f"the first file sent again: {dict(again)} — a resubmission is never paid twice")
         lake = DEMO_OUT / "intake"
@@ -231,6 +244,32 @@ def intake(console: Console, folder: Path) -> None:
         )
     finally:
         engine.dispose()
+
+
+def assessment(console: Console, lake: Path, nation: Path) -> None:
+    """Assess the intake's lake with the nation's registry and catalogue; per-facility summary, report."""
+    started = time.perf_counter()
+    batch = load([lake], registry=nation / "registry", catalogue=nation / "catalogue")
+    result = assess(batch, default_parameters())
+    rows = list(objects(batch, result, "en"))
+    elapsed = time.perf_counter() - started
+    assessment_summary(console, rows, batch)
+    facilities = facility_summary(rows, result).to_pylist()
+    per: dict[str, list[int]] = {}
+    for f in facilities:
+        agg = per.setdefault(f["facility"], [0, 0, 0])
+        agg[0] += f["claims"]
+        agg[1] += f["claimed_fund"]
+        agg[2] += f["assessed_fund"]
+    table = Table("facility", "claims", "claimed fund", "assessed fund", "reduction", title="Per facility (top 10)")
+    for code, (n, claimed, assessed) in sorted(per.items(), key=lambda kv: kv[1][2] - kv[1][1])[:10]:
+        table.add_row(code, f"{n:,}", f"{claimed:,}", f"{assessed:,}", f"{claimed - assessed:,}")
+    console.print(table)
+    report = write_run(DEMO_OUT / "assessment", rows, result, str(lake))
+    console.print(f"{len(rows):,} claims assessed in {elapsed:.1f} s; results and the HTML report: {report}")
+    console.print(
+        "Try [bold]bhyt assess out/demo/nation --format jsonl --lang en | head[/bold] and [bold]bhyt rules list[/bold]."
+    )
 
 
 def run(console: Console) -> None:
@@ -246,7 +285,9 @@ def run(console: Console) -> None:
     )
     console.print("[bold]2. Intake[/bold]: the province's claim files through the parser, checks and store")
     intake(console, config.out / "xml")
-    console.print("[bold]3. The policy core at work[/bold]")
+    console.print("[bold]3. Assessment[/bold]: every ingested claim through the rule catalogue (DuckDB)")
+    assessment(console, DEMO_OUT / "intake", config.out)
+    console.print("[bold]4. The policy core at work[/bold]")
     console.print(visits_table(params))
     console.print(contributions_table(params))
     console.print(

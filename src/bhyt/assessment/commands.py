@@ -109,8 +109,14 @@ def assess_cmd(
         raise typer.BadParameter(f"--policy-date takes YYYY-MM-DD, got {policy_date!r}") from None
     params = _params(override or [])
     scenario = when is not None or bool(override)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading claims", total=3 if not scenario else 4)
         try:
             batch = load(paths, registry, catalogue, lang=lang)
@@ -132,24 +138,40 @@ def assess_cmd(
         for r in rows:
             sys.stdout.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
         sys.stdout.flush()
-    _summary(err if fmt == "jsonl" else console(), rows, batch)
+    summary(err if fmt == "jsonl" else console(), rows, batch)
     if what_if is not None:
         _what_if(err if fmt == "jsonl" else console(), what_if)
     if out is not None:
-        paths_out = write(out, rows, result)
-        facilities = facility_summary(rows, result).to_pylist()
-        html = render(rows, facilities, reduction_by_rule(rows), ", ".join(map(str, paths)), what_if)
-        (out / "report.html").write_text(html, encoding="utf-8")
-        err.print(f"results: {', '.join(str(p) for p in paths_out.values())}")
-        err.print(f"report: {out / 'report.html'}")
+        report = write_run(out, rows, result, ", ".join(map(str, paths)), what_if)
+        err.print(f"results: Parquet under {out}")
+        err.print(f"report: {report}")
 
 
-def _summary(target: Any, rows: list[dict[str, Any]], batch: Batch) -> None:
+def write_run(
+    out: Path,
+    rows: list[dict[str, Any]],
+    result: EngineResult,
+    source: str,
+    what_if: list[tuple[str, str, int, int]] | None = None,
+) -> Path:
+    """Parquet results and the HTML report of a run under ``out``; the report's path."""
+    write(out, rows, result)
+    facilities = facility_summary(rows, result).to_pylist()
+    report = out / "report.html"
+    report.write_text(render(rows, facilities, reduction_by_rule(rows), source, what_if), encoding="utf-8")
+    return report
+
+
+def summary(target: Any, rows: list[dict[str, Any]], batch: Batch) -> None:
     table = Table("status", "claims", "claimed fund (VND)", "assessed fund (VND)", title="Assessment")
     for s in STATUSES:
         mine = [r for r in rows if r["status"] == s]
-        table.add_row(s, f"{len(mine):,}", f"{sum(r['claimed_fund'] for r in mine):,}",
-                      f"{sum(r['assessed_fund'] for r in mine):,}")  # fmt: skip
+        table.add_row(
+            s,
+            f"{len(mine):,}",
+            f"{sum(r['claimed_fund'] for r in mine):,}",
+            f"{sum(r['assessed_fund'] for r in mine):,}",
+        )
     target.print(table)
     top = reduction_by_rule(rows)[:10]
     if top:
