@@ -151,6 +151,11 @@ def _card_error(ctx: EngineCtx, c: ir.Table, d: date) -> ir.Value:
     )
 
 
+def _earlier(at: ir.Value, seq: ir.Value, other_at: ir.Value, other_seq: ir.Value) -> ir.BooleanValue:
+    """Admitted before the other claim (ties broken by input order)."""
+    return (at < other_at) | ((at == other_at) & (seq < other_seq))
+
+
 def _cross_claim(c: ir.Table) -> ir.Table:
     """An earlier identical claim; an overlapping inpatient stay; another facility the same day."""
     key = [c.facility, c.card, c.admitted_at, c.discharged_at, c.main_diagnosis, c.total, c.fund]
@@ -167,7 +172,7 @@ def _cross_claim(c: ir.Table) -> ir.Table:
             mine.facility != stays.o_facility,
             mine.admitted_at < stays.o_out,
             stays.o_in < mine.discharged_at,
-            (stays.o_in < mine.admitted_at) | ((stays.o_in == mine.admitted_at) & (stays.o_seq < mine.seq)),
+            _earlier(stays.o_in, stays.o_seq, mine.admitted_at, mine.seq),
         ],
     )
     overlap = pairs.group_by(ov_seq=pairs.seq).aggregate(
@@ -190,7 +195,7 @@ def _cross_claim(c: ir.Table) -> ir.Table:
             me.card == day.d_card,
             me.admit_day == day.d_day,
             me.facility != day.d_facility,
-            (day.d_at < me.admitted_at) | ((day.d_at == me.admitted_at) & (day.d_seq < me.seq)),
+            _earlier(day.d_at, day.d_seq, me.admitted_at, me.seq),
             (me.referred_from != day.d_facility).fill_null(True),
             (day.d_to != me.facility).fill_null(True),
         ],
