@@ -22,7 +22,7 @@ from bhyt.assessment.commands import summary as assessment_summary
 from bhyt.assessment.commands import write_run
 from bhyt.assessment.engine import assess
 from bhyt.assessment.inputs import load
-from bhyt.assessment.outcome import facility_summary, objects
+from bhyt.assessment.outcome import facility_summary, largest_reductions, objects
 from bhyt.claims.commands import run_ingest, summary
 from bhyt.claims.lake import export_lake
 from bhyt.db import connect
@@ -255,14 +255,8 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
     elapsed = time.perf_counter() - started
     assessment_summary(console, rows, batch)
     facilities = facility_summary(rows, result).to_pylist()
-    per: dict[str, list[int]] = {}
-    for f in facilities:
-        agg = per.setdefault(f["facility"], [0, 0, 0])
-        agg[0] += f["claims"]
-        agg[1] += f["claimed_fund"]
-        agg[2] += f["assessed_fund"]
     table = Table("facility", "claims", "claimed fund", "assessed fund", "reduction", title="Per facility (top 10)")
-    for code, (n, claimed, assessed) in sorted(per.items(), key=lambda kv: kv[1][2] - kv[1][1])[:10]:
+    for code, n, claimed, assessed in largest_reductions(facilities, 10):
         table.add_row(code, f"{n:,}", f"{claimed:,}", f"{assessed:,}", f"{claimed - assessed:,}")
     console.print(table)
     report = write_run(DEMO_OUT / "assessment", rows, result, str(lake))

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from bhyt.assessment.rules import Ctx, EngineCtx, Needs, Row, Rule, Scope, Severity
+from bhyt.assessment.views import in_list
 
 S = Severity
 CAT = frozenset({Needs.CATALOGUE})
@@ -35,11 +36,6 @@ def _ne(a: Any, b: Any) -> bool:
 
 def _or100(value: int | None) -> int:
     return 100 if value is None else value
-
-
-def _e_in(v: ir.Table, ctx: EngineCtx, col: ir.Value, name: str) -> ir.BooleanValue:
-    result: ir.BooleanValue = ctx.per_epoch(v, lambda d: col.isin(list(ctx.params.code_list(name, d))))
-    return result.fill_null(False)
 
 
 def rule(
@@ -172,7 +168,7 @@ RULES: tuple[Rule, ...] = (
         "route {route_code} but the card is registered at {registered_facility}",
         "mã {route_code} nhưng thẻ đăng ký KCB ban đầu tại {registered_facility}",
         lambda v, x: (
-            _e_in(v, x, v.route_code, "route.registered_facility_codes")
+            in_list(x, v, v.route_code, "route.registered_facility_codes")
             & (v.registered_facility != v.facility).fill_null(True)
         ),
         lambda r, x: (
@@ -191,7 +187,7 @@ RULES: tuple[Rule, ...] = (
         "route {route_code} but MA_NOI_DI is empty",
         "mã {route_code} nhưng không có MA_NOI_DI",
         lambda v, x: (
-            _e_in(v, x, v.route_code, "route.referral_codes") & (v.referred_from.isnull() | (v.referred_from == ""))
+            in_list(x, v, v.route_code, "route.referral_codes") & (v.referred_from.isnull() | (v.referred_from == ""))
         ),
         lambda r, x: r["route_code"] in _codes(x, r, "route.referral_codes") and not r["referred_from"],
         ("route_code",),

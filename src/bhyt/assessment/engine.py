@@ -22,7 +22,7 @@ import pyarrow as pa
 from bhyt.assessment.catalogue import AFTER_AMOUNTS, RULES
 from bhyt.assessment.inputs import CLAIM_COLUMNS, LINE_COLUMNS, Batch
 from bhyt.assessment.rules import EngineCtx, Needs, Rule, Scope, Severity
-from bhyt.assessment.views import DEC, SUPPLY_GROUPS, claim_view, line_view, lookup
+from bhyt.assessment.views import DEC, SUPPLY_GROUPS, claim_view, in_list, line_view, lookup
 from bhyt.policy.benefit import RATE_PARAMETERS, small_visit_threshold
 from bhyt.policy.params import ParameterSet
 
@@ -177,10 +177,7 @@ def _amounts(
         price = ibis.ifelse(ln.cat_in_list & (ln.cat_price.cast(DEC) < price), ln.cat_price.cast(DEC), price)
     insured_price = ibis.least(ln.insured_price.cast(DEC), price)
     in_scope = (ln.scope == "1") | (
-        (ln.scope == "3")
-        & ctx.per_epoch(
-            ln, lambda d: ln.card_digit.isin(list(ctx.params.code_list("benefit.levels_paying_outside_scope", d)))
-        )
+        (ln.scope == "3") & in_list(ctx, ln, ln.card_digit, "benefit.levels_paying_outside_scope")
     ).fill_null(False)
     q, sr, ir_ = ln.quantity.cast(DEC), ln.expected_service_rate.cast(DEC), ln.expected_item_rate.cast(DEC)
     pct, pct2 = ibis.literal(0.01, DEC), ibis.literal(0.0001, DEC)

@@ -249,7 +249,7 @@ def _batch_of(prepared: Iterable[PreparedFile]) -> Batch:
 
 
 def _with_keys(table: pa.Table, keys: list[tuple[int, int, str]]) -> pa.Table:
-    """Add the input position, the occurrence of (facility, MA_LK) and the sending facility."""
+    """Add the sending facility and the occurrence of (facility, MA_LK) in the input."""
     if "facility" in table.column_names:
         table = table.drop_columns("facility")
     table = table.append_column("facility", pa.array([k[2] for k in keys], pa.string()))

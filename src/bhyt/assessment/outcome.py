@@ -187,3 +187,15 @@ def reduction_by_rule(rows: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
             out[rule][0] += 1
             out[rule][1] += cut
     return sorted(((k, v[0], v[1]) for k, v in out.items()), key=lambda x: -x[2])
+
+
+def largest_reductions(facilities: list[dict[str, Any]], top: int) -> list[tuple[str, int, int, int]]:
+    """(facility, claims, claimed, assessed) over all months, the ``top`` largest reductions first."""
+    per: dict[str, list[int]] = {}
+    for f in facilities:
+        agg = per.setdefault(f["facility"], [0, 0, 0])
+        agg[0] += f["claims"]
+        agg[1] += f["claimed_fund"]
+        agg[2] += f["assessed_fund"]
+    ranked = sorted(per.items(), key=lambda kv: kv[1][2] - kv[1][1])[:top]
+    return [(code, n, claimed, assessed) for code, (n, claimed, assessed) in ranked]

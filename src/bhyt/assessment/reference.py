@@ -216,7 +216,7 @@ def _order(x: Row) -> tuple[Any, ...]:
     return (at is None, at.isoformat() if at is not None else "", x["table"], x["line_no"])
 
 
-def _lines(c: Row, lines: list[Row], p: ParameterSet, catalogue: Batch | None, cat: dict[str, Row],
+def _lines(c: Row, lines: list[Row], p: ParameterSet, catalogue: bool, cat: dict[str, Row],
            prices: dict[tuple[str, str], Decimal]) -> None:  # fmt: skip
     """Derive the line view's columns for the lines of one claim."""
     at = c["at"]
@@ -229,7 +229,7 @@ def _lines(c: Row, lines: list[Row], p: ParameterSet, catalogue: Batch | None, c
         ln["is_exam"] = ln["cost_group"] == EXAM_GROUP
         ln["is_bed"] = ln["cost_group"] in BED_GROUPS
         listed = ln["item_rate"] if ln["item_rate"] is not None else 100
-        if catalogue is not None:
+        if catalogue:
             item = cat.get(ln["item_code"])
             ln["cat_found"] = item is not None
             ln.update({f"cat_{k}": (item or {}).get(k) for k in ("sex", "min_age", "max_age", "part_of")})
@@ -265,7 +265,7 @@ def _lines(c: Row, lines: list[Row], p: ParameterSet, catalogue: Batch | None, c
             if ln["is_exam"]
             else (ln["service_rate"] if ln["service_rate"] is not None else 100)
         )
-        if catalogue is not None:
+        if catalogue:
             ln["parent_billed"] = ln["cat_part_of"] is not None and ln["cat_part_of"] in codes
     for ln in sorted(lines, key=lambda x: x["line_no"]):
         key = (ln["table"], ln["item_code"], ln["ordered_at"], ln["quantity"], ln["unit_price"])
@@ -303,7 +303,7 @@ def assess_reference(batch: Batch, params: ParameterSet, policy_date: date | Non
     amounts: list[Amounts] = []
     for c in sorted(claims, key=lambda x: x["seq"]):
         own = [dict(ln) for ln in by_key.get((c["facility"], c["claim_id"], c["occurrence"]), [])]
-        _lines(c, own, params, batch if batch.has_catalogue else None, cat, prices)
+        _lines(c, own, params, batch.has_catalogue, cat, prices)
         c["n_lines"] = len(own)
         c["lines_total"] = sum((ln["total"] for ln in own if ln["total"] is not None), Decimal(0)) if own else None
         c["lines_fund"] = sum((ln["fund"] for ln in own if ln["fund"] is not None), Decimal(0)) if own else None

@@ -6,6 +6,8 @@ from collections import Counter
 from html import escape
 from typing import Any
 
+from bhyt.assessment.outcome import largest_reductions
+
 
 def _bars(title: str, items: list[tuple[str, int]], unit: str) -> str:
     """A horizontal bar chart as inline SVG."""
@@ -34,14 +36,9 @@ def render(rows: list[dict[str, Any]], facilities: list[dict[str, Any]], by_rule
     statuses = Counter(r["status"] for r in rows)
     claimed = sum(r["claimed_fund"] for r in rows)
     assessed = sum(r["assessed_fund"] for r in rows)
-    per_facility: dict[str, list[int]] = {}
-    for f in facilities:
-        agg = per_facility.setdefault(f["facility"], [0, 0])
-        agg[0] += f["claimed_fund"]
-        agg[1] += f["assessed_fund"]
-    worst = sorted(per_facility.items(), key=lambda kv: -(kv[1][0] - kv[1][1]))[:15]
+    worst = largest_reductions(facilities, 15)
     table_rows = "".join(
-        f"<tr><td>{escape(k)}</td><td>{c:,}</td><td>{a:,}</td><td>{c - a:,}</td></tr>" for k, (c, a) in worst
+        f"<tr><td>{escape(k)}</td><td>{c:,}</td><td>{a:,}</td><td>{c - a:,}</td></tr>" for k, _, c, a in worst
     )
     rule_rows = "".join(f"<tr><td>{escape(r)}</td><td>{n:,}</td><td>{v:,}</td></tr>" for r, n, v in by_rule)
     whatif = ""
@@ -64,7 +61,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{t
 reduction {claimed - assessed:,} VND.</p>
 {_bars("Claims by status", sorted(statuses.items()), "claims")}
 {_bars("Reduction by rule (VND)", [(r, v) for r, _, v in by_rule[:15]], "VND")}
-{_bars("Reduction by facility (VND, top 15)", [(k, c - a) for k, (c, a) in worst], "VND")}
+{_bars("Reduction by facility (VND, top 15)", [(k, c - a) for k, _, c, a in worst], "VND")}
 <h2>Facilities with the largest reduction</h2>
 <table><tr><th>facility</th><th>claimed</th><th>assessed</th><th>reduction</th></tr>{table_rows}</table>
 <h2>Reduction by rule</h2><table><tr><th>rule</th><th>claims</th><th>VND</th></tr>{rule_rows}</table>

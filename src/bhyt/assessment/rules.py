@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from bhyt.policy.params import ParameterSet
@@ -69,8 +70,6 @@ class EngineCtx:
     def per_epoch(self, view: ir.Table, build: Callable[[date], ir.Value]) -> Any:
         if len(self.dates) == 1:
             return build(self.dates[0])
-        import ibis
-
         branches = [(view.epoch == i, build(d)) for i, d in enumerate(self.dates)]
         return ibis.cases(*branches)
 

@@ -26,7 +26,7 @@ SUPPLY_GROUPS = ("10", "11")
 DEC = "decimal(38, 4)"  # quantities, prices and percentages: exact, with room for every product
 
 
-def _in(ctx: EngineCtx, view: ir.Table, column: ir.StringValue, name: str) -> ir.BooleanValue:
+def in_list(ctx: EngineCtx, view: ir.Table, column: ir.Value, name: str) -> ir.BooleanValue:
     """Whether ``column`` is in the code list ``name`` in force in the row's epoch."""
     result: ir.BooleanValue = ctx.per_epoch(view, lambda d: column.isin(list(ctx.params.code_list(name, d))))
     return result.fill_null(False)
@@ -64,8 +64,8 @@ def claim_view(
         area_present=c.living_area.notnull() & (c.living_area != ""),
     )
     c = c.mutate(
-        inpatient=_in(ctx, c, c.visit_type, "visit.inpatient_types"),
-        visit_type_known=_in(ctx, c, c.visit_type, "visit.types"),
+        inpatient=in_list(ctx, c, c.visit_type, "visit.inpatient_types"),
+        visit_type_known=in_list(ctx, c, c.visit_type, "visit.types"),
         sex_code=c.sex.cases((1, "M"), (2, "F"), else_=None),
         card_group=c.card.substr(0, 2),
         card_digit=c.card.substr(2, 1),
@@ -80,7 +80,7 @@ def claim_view(
         card_error=ctx.per_epoch(c, lambda d: _card_error(ctx, c, d)),
         area_known=c.living_area.isnull()
         | (c.living_area == "")
-        | _in(ctx, c, c.living_area, "benefit.living_area_codes"),
+        | in_list(ctx, c, c.living_area, "benefit.living_area_codes"),
         grace_days=ctx.per_epoch(c, lambda d: ibis.literal(ctx.params.integer("card.expiry_grace_days", d))),
     )
     icd = ibis.memtable(icd10().select(["code", "main_allowed", "sex", "min_age_days", "max_age_days"]))
@@ -219,7 +219,7 @@ def _bed_allowed(ctx: EngineCtx, c: ir.Table) -> ir.Value:
     worsening, death or transfer; a same-day stay one day when longer than the short-stay limit."""
     days = c.discharge_day.delta(c.admit_day, unit="day").cast("int64")
     minutes = c.discharged_at.delta(c.admitted_at, unit="minute").cast("int64")
-    extra = _in(ctx, c, c.outcome, "bed.extra_day_outcomes") | _in(
+    extra = in_list(ctx, c, c.outcome, "bed.extra_day_outcomes") | in_list(
         ctx, c, c.discharge_type, "bed.extra_day_discharge_types"
     )
     short = ctx.per_epoch(c, lambda d: ibis.literal(ctx.params.integer("bed.short_stay_minutes", d)))
@@ -315,8 +315,8 @@ def line_view(
             ln.is_exam, ctx.per_epoch(ln, lambda d: _consultation_rate(ctx, ln, d)), ln.service_rate.coalesce(100)
         ),
         expected_item_rate=ibis.ifelse(
-            _in(ctx, ln, ln.cost_group, "items.percentage_paid_groups")
-            & ~_in(ctx, ln, ln.card_digit, "benefit.levels_without_item_limits"),
+            in_list(ctx, ln, ln.cost_group, "items.percentage_paid_groups")
+            & ~in_list(ctx, ln, ln.card_digit, "benefit.levels_without_item_limits"),
             listed,
             100,
         ).cast("int32"),
