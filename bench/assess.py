@@ -7,10 +7,11 @@ reading the batch, the rules, the amounts and per-line results written to Parque
 - engine, a core subset of rules (dates, card validity, duplicate lines, beds on outpatient visits);
 - hand-written DuckDB SQL for that subset, amounts at the submitted rate (the floor);
 - the per-claim reference evaluator (on a sample of claims, scaled per line);
-- an ORM-style check: SQLAlchemy on SQLite, one query per object, the subset's rules in Python (sample).
+- an ORM-style check: SQLAlchemy on SQLite, one query per object, the subset's rules in Python (sample);
+- the full catalogue on PySpark in local mode (its start-up timed apart), printed beside the ratios.
 
 Ratios are "times faster": vs_sql = engine on the subset / SQL; vs_reference and vs_orm = full engine /
-that baseline. Usage: bench/assess.py [--lines N]. Last line:
+that baseline. Usage: bench/assess.py [--lines N] [--sample N] [--spark-lines N] [--no-spark]. Last line:
 RESULT lines_per_s=<n> vs_sql=<ratio> vs_reference=<ratio> vs_orm=<ratio> peak_rss_gib=<x>
 """
 
@@ -32,6 +33,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import ForeignKey, Numeric, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from bhyt.assessment.backends import Engine, connect
 from bhyt.assessment.catalogue import BY_CODE
 from bhyt.assessment.engine import assess
 from bhyt.assessment.inputs import Batch, load
@@ -138,6 +140,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=10_000_000, help="about this many lines")
     ap.add_argument("--sample", type=int, default=2_000, help="claims for the reference and ORM baselines")
+    ap.add_argument("--spark-lines", type=int, default=1_000_000, help="about this many lines for PySpark")
+    ap.add_argument("--no-spark", action="store_true", help="skip the PySpark run")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-assess-"))
     params = default_parameters()
@@ -148,9 +152,12 @@ def main() -> None:
         n_claims = pq.ParquetDataset(str(work / "n" / "lake" / "claims")).read(columns=["claim_id"]).num_rows
         print(f"batch: {n_claims:,} claims, {n_lines:,} lines")
 
-        def run_engine(rules: tuple[str, ...] | None, out: str) -> None:
+        def run_engine(rules: tuple[str, ...] | None, out: str, con: object = None) -> None:
             chosen = tuple(BY_CODE[r] for r in rules) if rules else None
-            result = assess(batch, params) if chosen is None else assess(batch, params, rules=chosen, after=())
+            if chosen is None:
+                result = assess(batch, params, con=con)  # type: ignore[arg-type]
+            else:
+                result = assess(batch, params, rules=chosen, after=(), con=con)  # type: ignore[arg-type]
             pq.write_table(result.lines, work / out)
 
         full = timed("engine, full catalogue", lambda: run_engine(None, "full.parquet"))
@@ -160,13 +167,7 @@ def main() -> None:
                          out=work / "sql.parquet")  # fmt: skip
         floor = timed("hand-written SQL, core subset", lambda: duckdb.connect().execute(sql))
 
-        claims = pa.concat_tables(pq.read_table(p) for p in sorted((lake / "claims").glob("*.parquet")))
-        sample = claims.slice(0, args.sample)
-        keys = set(zip(sample.column("facility").to_pylist(), sample.column("claim_id").to_pylist(), strict=True))
-        lines = pq.ParquetDataset(str(lake / "lines")).read()
-        mask = [k in keys for k in zip(lines.column("facility").to_pylist(), lines.column("claim_id").to_pylist(),
-                                       strict=True)]  # fmt: skip
-        sample_lines = lines.filter(pa.array(mask))
+        sample, sample_lines = first_claims(lake, args.sample)
         small = Batch(sample, sample_lines, items=batch.items, prices=batch.prices, facilities=batch.facilities)
         reference = timed(f"reference, {args.sample:,} claims", lambda: assess_reference(small, params))
         seq = {k: i for i, k in enumerate(zip(sample.column("facility").to_pylist(),
@@ -185,6 +186,23 @@ def main() -> None:
         ]  # fmt: skip
         orm, _ = orm_check(orm_claims, orm_lines, work / "orm.db")
         print(f"{'ORM per object, ' + format(args.sample, ',') + ' claims':<34} {orm:8.2f} s")
+        spark = {}
+        if not args.no_spark:
+            box: list[object] = []
+            start_s = timed("Spark start-up (local)", lambda: box.append(connect(Engine.SPARK)))
+            part = max(1, n_claims * args.spark_lines // n_lines)
+            c, ls = first_claims(lake, part)
+            for name, table in (("claims", c), ("lines", ls)):
+                (work / "spark" / name).mkdir(parents=True)
+                pq.write_table(table, work / "spark" / name / "part.parquet")
+            on_spark = Batch(str(work / "spark" / "claims" / "*.parquet"), str(work / "spark" / "lines" / "*.parquet"),
+                             items=batch.items, prices=batch.prices, facilities=batch.facilities)  # fmt: skip
+
+            def run_spark() -> None:
+                pq.write_table(assess(on_spark, params, con=box[0]).lines, work / "spark.parquet")  # type: ignore[arg-type]
+
+            spark_s = timed(f"Spark, full catalogue, {ls.num_rows:,} lines", run_spark)
+            spark = {"spark_start_s": round(start_s, 2), "spark_lines_per_s": round(ls.num_rows / spark_s)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rate = n_lines / full
@@ -193,11 +211,21 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps({"lines": n_lines, "engine_s": round(full, 2), "subset_s": round(subset, 2),
                       "sql_s": round(floor, 2), "reference_lines_per_s": round(ref_rate),
-                      "orm_lines_per_s": round(orm_rate)}))  # fmt: skip
+                      "orm_lines_per_s": round(orm_rate), **spark}))  # fmt: skip
     print(
         f"RESULT lines_per_s={rate:.0f} vs_sql={floor / subset:.3f} vs_reference={rate / ref_rate:.1f} "
         f"vs_orm={rate / orm_rate:.1f} peak_rss_gib={peak:.2f}"
     )
+
+
+def first_claims(lake: Path, n: int) -> tuple[pa.Table, pa.Table]:
+    """The lake's first ``n`` claims (input order) and their lines."""
+    claims = pa.concat_tables(pq.read_table(p) for p in sorted((lake / "claims").glob("*.parquet"))).slice(0, n)
+    keys = set(zip(claims.column("facility").to_pylist(), claims.column("claim_id").to_pylist(), strict=True))
+    lines = pq.ParquetDataset(str(lake / "lines")).read()
+    mask = [k in keys for k in zip(lines.column("facility").to_pylist(), lines.column("claim_id").to_pylist(),
+                                   strict=True)]  # fmt: skip
+    return claims, lines.filter(pa.array(mask))
 
 
 def _dt(day: object) -> datetime | None:

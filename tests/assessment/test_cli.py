@@ -77,6 +77,16 @@ def test_xml_and_lake_give_the_same_decisions(nation: Path) -> None:
     assert all(r["status"] == "rejected" and r["assessed_fund"] == 0 for r in duplicates)
 
 
+def test_spark_engine_prints_the_same_lines(nation: Path) -> None:
+    duck, _, _ = assess(str(nation))
+    spark, err, code = assess(str(nation), "--engine", "spark", "--spark-master", "local[2]")
+    assert code == 0, err
+    assert spark == duck
+    _, err, code = assess(str(nation), "--spark-master", "local[2]")
+    assert code == 2
+    assert "--spark-master goes with --engine spark" in err
+
+
 def test_out_folder_has_results_and_a_report(nation: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     done = subprocess.run([BHYT, "assess", str(nation), "--out", str(out)], capture_output=True, text=True)

@@ -9,12 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bhyt.assessment.backends import Engine, connect
 from bhyt.assessment.catalogue import ALL, RULES
 from bhyt.assessment.engine import EngineResult, assess
 from bhyt.assessment.inputs import Batch, load
@@ -46,6 +48,12 @@ def base(nation: Path) -> Base:
     claims = ds.dataset(str(nation / "lake" / "claims"), format="parquet").to_table().to_pylist()
     lines = ds.dataset(str(nation / "lake" / "lines"), format="parquet").to_table().to_pylist()
     return Base((claims, lines, batch))
+
+
+@pytest.fixture(scope="module")
+def spark() -> ibis.BaseBackend:
+    """PySpark in local mode (one session per process, as Spark allows)."""
+    return connect(Engine.SPARK, "local[2]")
 
 
 def _compare(e: EngineResult, r: ReferenceResult) -> None:
@@ -196,6 +204,43 @@ def test_every_rule_fires_on_its_case(base: tuple[Rows, Rows, Batch], params: Pa
     never = {r.code for r in RULES} - fired
     assert never == set(), never
     assert len(ALL) >= 30
+
+
+def _same(a: EngineResult, b: EngineResult) -> None:
+    for part in ("findings", "claims", "lines"):
+        assert getattr(a, part).equals(getattr(b, part)), part
+
+
+def test_spark_equals_duckdb_and_reference(base: Base, params: ParameterSet, spark: ibis.BaseBackend) -> None:
+    """The same catalogue on PySpark: the province read from its Parquet lake, then a batch with every
+    mutation (in-memory tables), each against DuckDB (every column) and the reference."""
+    claims, lines, full = base
+    _same(assess(full, params, con=spark), assess(full, params))
+    picks = [(i * 5, name) for i, name in enumerate(sorted(MUTATIONS))]
+    c, ls = _mutated(claims, lines, picks, [0, 3])
+    batch = Batch(pa.Table.from_pylist(c), pa.Table.from_pylist(ls), items=full.items, prices=full.prices,
+                  facilities=full.facilities)  # fmt: skip
+    on_spark = assess(batch, params, con=spark)
+    _same(on_spark, assess(batch, params))
+    _compare(on_spark, assess_reference(batch, params))
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                HealthCheck.too_slow])  # fmt: skip
+@given(
+    picks=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(MUTATIONS))), min_size=1, max_size=40),
+    catalogue=st.booleans(),
+)
+def test_spark_equals_reference_on_random_batches(base: Base, params: ParameterSet, spark: ibis.BaseBackend,
+                                                  picks: list[tuple[int, str]], catalogue: bool) -> None:  # fmt: skip
+    claims, lines, full = base
+    c, ls = _mutated(claims, lines, picks, [1])
+    batch = Batch(pa.Table.from_pylist(c), pa.Table.from_pylist(ls))
+    if catalogue:
+        batch.items, batch.prices, batch.facilities = full.items, full.prices, full.facilities
+    on_spark = assess(batch, params, con=spark)
+    _compare(on_spark, assess_reference(batch, params))
+    _same(on_spark, assess(batch, params))
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bhyt.assessment.backends import Engine, EngineUnavailableError, connect
 from bhyt.assessment.catalogue import ALL, BY_CODE
 from bhyt.assessment.engine import EngineResult, assess
 from bhyt.assessment.inputs import Batch, InputError, load
@@ -87,7 +88,12 @@ def assess_cmd(
     catalogue: Annotated[
         Path | None, typer.Option(help="Catalogue folder (items.parquet, price_list.parquet).")
     ] = None,
-    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
+    engine: Annotated[Engine, typer.Option(help="duckdb (embedded) or spark (local mode or --spark-master).")] = (
+        Engine.DUCKDB
+    ),
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master URL (spark://host:7077); default local[*].")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl (stdout) or table.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Folder for Parquet results and report.html.")] = None,
     policy_date: Annotated[str | None, typer.Option(help="What-if: read every parameter as at this date.")] = None,
@@ -98,11 +104,8 @@ def assess_cmd(
     err = console(stderr=True)
     if fmt not in ("jsonl", "table") or lang not in ("vi", "en"):
         raise typer.BadParameter("--format takes jsonl or table, --lang vi or en")
-    if engine == "spark":
-        err.print("[red]error:[/red] the Spark engine is not in this build yet; use --engine duckdb")
-        raise typer.Exit(2)
-    if engine != "duckdb":
-        raise typer.BadParameter(f"--engine takes duckdb or spark, got {engine!r}")
+    if spark_master and engine is not Engine.SPARK:
+        raise typer.BadParameter("--spark-master goes with --engine spark")
     try:
         when = date.fromisoformat(policy_date) if policy_date else None
     except ValueError:
@@ -123,14 +126,19 @@ def assess_cmd(
         except (InputError, OSError) as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
-        bar.update(task, advance=1, description="assessing")
-        result = assess(batch, params, when)
+        bar.update(task, advance=1, description=f"assessing ({engine.value})")
+        try:
+            con = connect(engine, spark_master)
+        except EngineUnavailableError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        result = assess(batch, params, when, con)
         bar.update(task, advance=1, description="writing")
         rows = list(objects(batch, result, lang))
         what_if = None
         if scenario:
             bar.update(task, advance=1, description="assessing the baseline")
-            base = assess(batch, default_parameters())
+            base = assess(batch, default_parameters(), con=con)
             before, after = _fund_by(base, list(objects(batch, base, lang))), _fund_by(result, rows)
             what_if = [(k[0], k[1], before.get(k, 0), after.get(k, 0)) for k in sorted(set(before) | set(after))]
         bar.update(task, advance=1)

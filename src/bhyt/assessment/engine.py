@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from bhyt.assessment.backends import checkpoint, connect, keep, read_parquet
 from bhyt.assessment.catalogue import AFTER_AMOUNTS, RULES
 from bhyt.assessment.inputs import CLAIM_COLUMNS, LINE_COLUMNS, Batch
 from bhyt.assessment.rules import EngineCtx, Needs, Rule, Scope, Severity
@@ -44,7 +45,7 @@ def available(rules: tuple[Rule, ...], batch: Batch) -> tuple[Rule, ...]:
 
 def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.DataType], name: str) -> ir.Table:
     if isinstance(data, str):
-        t = con.read_parquet(data, table_name=name, filename=True, file_row_number=True)
+        t = read_parquet(con, data, name)
     else:
         if "seq" in columns and "seq" not in data.column_names:
             data = data.append_column("seq", pa.array(range(data.num_rows), pa.int64()))
@@ -62,7 +63,8 @@ def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.D
     if "file" in columns and "file" not in t.columns and "filename" in t.columns:
         cols["file"] = t.filename
     if "seq" in columns and "seq" not in t.columns:  # input order: files by name, rows as stored
-        cols["seq"] = ibis.row_number().over(order_by=[t.filename, t.file_row_number]).cast("int64")
+        row = ibis.row_number().over(order_by=[t.filename, t.file_row_number])
+        cols["seq"] = row.cast("int32").cast("int64")  # Ibis types it int64 and drops a lone cast; Spark's is 32-bit
     if "occurrence" not in t.columns:
         cols["occurrence"] = ibis.literal(1, "int32")
     if "insured_price" in cols:
@@ -84,9 +86,9 @@ def assess(
     after: tuple[Rule, ...] = AFTER_AMOUNTS,
 ) -> EngineResult:
     """Assess ``batch``: findings of ``rules`` (those its inputs allow), amounts, then ``after``."""
-    con = con or ibis.duckdb.connect()
-    claims = con.create_table("claims_in", _source(con, batch.claims, CLAIM_COLUMNS, "claims_src"), overwrite=True)
-    lines = con.create_table("lines_in", _source(con, batch.lines, LINE_COLUMNS, "lines_src"), overwrite=True)
+    con = con or connect()
+    claims = keep(con, "claims_in", _source(con, batch.claims, CLAIM_COLUMNS, "claims_src"))
+    lines = keep(con, "lines_in", _source(con, batch.lines, LINE_COLUMNS, "lines_src"))
     span = con.to_pyarrow(
         claims.aggregate(first=claims.admitted_at.min().date(), last=claims.admitted_at.max().date())
     ).to_pylist()[0]
@@ -101,17 +103,18 @@ def assess(
     facilities = ibis.memtable(batch.facilities) if batch.facilities is not None else None
     items = ibis.memtable(batch.items) if batch.items is not None else None
     prices = ibis.memtable(batch.prices) if batch.prices is not None else None
-    cv = con.create_table("claim_view", claim_view(claims, lines, ctx, bounds, policy_date, facilities), overwrite=True)
-    lv = con.create_table("line_view", line_view(lines, cv, ctx, items, prices), overwrite=True)
+    cv = keep(con, "claim_view", claim_view(claims, lines, ctx, bounds, policy_date, facilities))
+    lv = keep(con, "line_view", line_view(lines, cv, ctx, items, prices))
     found = _findings(available(rules, batch), cv, lv, ctx)
-    found = con.create_table("findings", found, overwrite=True)
+    found = keep(con, "findings", found)
     amounts_l, amounts_c = _amounts(con, cv, lv, found, ctx, batch.has_catalogue)
-    amounts_c = con.create_table("claim_amounts", amounts_c, overwrite=True)
+    amounts_c = keep(con, "claim_amounts", amounts_c)
     all_found = found.union(_findings(after, amounts_c, None, ctx)) if after else found
     order = [all_found.seq, all_found.line.isnull().desc(), all_found.table, all_found.line, all_found.rule]
     return EngineResult(
-        findings=con.to_pyarrow(all_found.order_by(order)),
-        claims=con.to_pyarrow(
+        findings=_arrow(con, all_found.order_by(order)),
+        claims=_arrow(
+            con,
             amounts_c.select(
                 "seq",
                 "file",
@@ -128,10 +131,15 @@ def assess(
                 outside=amounts_c.a_outside,
                 rejected=amounts_c.a_rejected,
                 package_cut=amounts_c.package_cut,
-            ).order_by("seq")
+            ).order_by("seq"),
         ),
-        lines=con.to_pyarrow(amounts_l.order_by(["seq", "table", "line_no"])),
+        lines=_arrow(con, amounts_l.order_by(["seq", "table", "line_no"])),
     )
+
+
+def _arrow(con: ibis.BaseBackend, expr: ir.Table) -> pa.Table:
+    """The rows of ``expr`` with the Arrow types of its schema (Spark's come through pandas)."""
+    return con.to_pyarrow(expr).cast(expr.schema().to_pyarrow())
 
 
 def _findings(rules: tuple[Rule, ...], cv: ir.Table, lv: ir.Table | None, ctx: EngineCtx) -> ir.Table:
@@ -186,6 +194,7 @@ def _amounts(
         a_insured=ibis.ifelse(in_scope, (q * insured_price * ir_ * sr * pct2).round(2), 0).cast(M2),
     )
     ln = ln.mutate(a_other=ibis.least(ln.other_sources.coalesce(0).cast(M2), ln.a_total))
+    ln = checkpoint(con, "line_priced", ln)
     kept_insured = ibis.ifelse(ln.kept, ln.a_insured, 0)
     per_claim = ln.group_by(t_seq=ln.seq).aggregate(in_scope_total=kept_insured.sum())
     c = cv.left_join(per_claim, cv.seq == per_claim.t_seq).drop("t_seq")
@@ -214,6 +223,7 @@ def _amounts(
         ),
     )
     c = c.mutate(ceiling=(c.ceiling * c.level_rate * pct).round(2))
+    c = checkpoint(con, "claim_rated", c)
     rates = c.select(r_seq=c.seq, r_rate=c.assessed_rate, r_ceiling=c.ceiling)
     ln = ln.left_join(rates, ln.seq == rates.r_seq).drop("r_seq")
     fund0 = (ln.a_insured.cast(DEC) * ln.r_rate.cast(DEC) * pct).round(2).cast(M2)
@@ -249,7 +259,7 @@ def _amounts(
         rejected=ibis.ifelse(ln.kept, zero, ln.total.cast(M2).coalesce(zero)),
         cut=ibis.ifelse(ln.kept, ln.a_cut, zero),
     )
-    lines = con.create_table("line_amounts", lines, overwrite=True)  # read twice: computed once
+    lines = keep(con, "line_amounts", lines)  # read twice: computed once
     sums = lines.group_by(s_seq=lines.seq).aggregate(
         a_fund=lines.fund.sum(),
         a_copay=lines.copay.sum(),
