@@ -23,6 +23,7 @@ from bhyt.assessment.commands import write_run
 from bhyt.assessment.engine import assess
 from bhyt.assessment.inputs import load
 from bhyt.assessment.outcome import facility_summary, largest_reductions, objects
+from bhyt.assessment.store import RunInfo, history, save
 from bhyt.claims.commands import run_ingest, summary
 from bhyt.claims.lake import export_lake
 from bhyt.db import connect
@@ -250,8 +251,14 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
     """Assess the intake's lake with the nation's registry and catalogue; per-facility summary, report."""
     started = time.perf_counter()
     batch = load([lake], registry=nation / "registry", catalogue=nation / "catalogue")
-    result = assess(batch, default_parameters())
-    rows = list(objects(batch, result, "en"))
+    engine = connect(f"sqlite:///{DEMO_OUT / 'claims.db'}")
+    try:
+        batch.history = history(engine)  # claims paid in earlier runs: a copy under a new MA_LK is caught
+        result = assess(batch, default_parameters())
+        rows = list(objects(batch, result, "en"))
+        run_id = save(engine, RunInfo(str(lake), "duckdb", None, []), batch, rows, result)
+    finally:
+        engine.dispose()
     elapsed = time.perf_counter() - started
     assessment_summary(console, rows, batch)
     facilities = facility_summary(rows, result).to_pylist()
@@ -260,7 +267,10 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
         table.add_row(code, f"{n:,}", f"{claimed:,}", f"{assessed:,}", f"{claimed - assessed:,}")
     console.print(table)
     report = write_run(DEMO_OUT / "assessment", rows, result, str(lake))
-    console.print(f"{len(rows):,} claims assessed in {elapsed:.1f} s; results and the HTML report: {report}")
+    console.print(
+        f"{len(rows):,} claims assessed and stored (run {run_id} in {DEMO_OUT / 'claims.db'}) in {elapsed:.1f} s; "
+        f"results and the HTML report: {report}"
+    )
     console.print(
         "Try [bold]bhyt assess out/demo/nation --format jsonl --lang en | head[/bold] and [bold]bhyt rules list[/bold]."
     )

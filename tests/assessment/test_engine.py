@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bhyt.assessment.backends import Engine, connect
 from bhyt.assessment.catalogue import ALL, RULES
 from bhyt.assessment.engine import EngineResult, assess
-from bhyt.assessment.inputs import Batch, load
+from bhyt.assessment.inputs import HISTORY_COLUMNS, Batch, load
 from bhyt.assessment.outcome import status_of
 from bhyt.assessment.reference import ReferenceResult, assess_reference
 from bhyt.policy.params import ParameterSet
@@ -175,19 +175,31 @@ def _mutated(claims: Rows, lines: Rows, picks: list[tuple[int, str]], copies: li
     return out_c, out_l
 
 
+def _history(claims: Rows, picks: list[int]) -> pa.Table:
+    """Claims of an earlier run: even picks under another MA_LK (copies), odd ones the same claim."""
+    rows = [{k: claims[i % len(claims)][k] for k in HISTORY_COLUMNS} for i in picks]
+    for i, r in zip(picks, rows, strict=True):
+        if i % 2 == 0:
+            r["claim_id"] = f"OLD{r['claim_id']}"
+    return pa.Table.from_pylist(rows, pa.schema(HISTORY_COLUMNS))
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])  # fmt: skip
 @given(
     picks=st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(sorted(MUTATIONS))), min_size=1, max_size=40),
     copies=st.lists(st.integers(0, 100), max_size=3),
     catalogue=st.booleans(),
+    earlier=st.none() | st.lists(st.integers(0, 60), max_size=6),
 )
 def test_engine_equals_reference_on_random_batches(base: tuple[Rows, Rows, Batch], params: ParameterSet,
                                                    picks: list[tuple[int, str]], copies: list[int],
-                                                   catalogue: bool) -> None:  # fmt: skip
+                                                   catalogue: bool, earlier: list[int] | None) -> None:  # fmt: skip
     claims, lines, full = base
     c, ls = _mutated(claims, lines, picks, copies)
     batch = Batch(pa.Table.from_pylist(c), pa.Table.from_pylist(ls))
+    if earlier is not None:
+        batch.history = _history(c, earlier)
     if catalogue:
         batch.items, batch.prices, batch.facilities = full.items, full.prices, full.facilities
     _compare(assess(batch, params), assess_reference(batch, params))
@@ -198,7 +210,7 @@ def test_every_rule_fires_on_its_case(base: tuple[Rows, Rows, Batch], params: Pa
     picks = [(i * 7, name) for i, name in enumerate(sorted(MUTATIONS))]
     c, ls = _mutated(claims, lines, picks, [0])
     batch = Batch(pa.Table.from_pylist(c), pa.Table.from_pylist(ls), items=full.items, prices=full.prices,
-                  facilities=full.facilities)  # fmt: skip
+                  facilities=full.facilities, history=_history(c, [0, 1, 2]))  # fmt: skip
     e = assess(batch, params)
     fired = {x["rule"] for x in e.findings.to_pylist()} | {x["rule"] for x in assess(full, params).findings.to_pylist()}
     never = {r.code for r in RULES} - fired
@@ -219,7 +231,7 @@ def test_spark_equals_duckdb_and_reference(base: Base, params: ParameterSet, spa
     picks = [(i * 5, name) for i, name in enumerate(sorted(MUTATIONS))]
     c, ls = _mutated(claims, lines, picks, [0, 3])
     batch = Batch(pa.Table.from_pylist(c), pa.Table.from_pylist(ls), items=full.items, prices=full.prices,
-                  facilities=full.facilities)  # fmt: skip
+                  facilities=full.facilities, history=_history(c, [0, 1, 4]))  # fmt: skip
     on_spark = assess(batch, params, con=spark)
     _same(on_spark, assess(batch, params))
     _compare(on_spark, assess_reference(batch, params))

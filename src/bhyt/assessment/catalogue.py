@@ -20,6 +20,7 @@ from bhyt.assessment.views import in_list
 S = Severity
 CAT = frozenset({Needs.CATALOGUE})
 REG = frozenset({Needs.REGISTRY})
+DB = frozenset({Needs.DB})
 
 
 def _codes(ctx: Ctx, r: Row, name: str) -> tuple[str, ...]:
@@ -407,6 +408,20 @@ RULES: tuple[Rule, ...] = (
         lambda v, x: v.dup_rank > 1,
         lambda r, x: r["dup_rank"] > 1,
         ("dup_first",),
+    ),
+    rule(
+        "claim.duplicate_stored",
+        S.REJECT_CLAIM,
+        C,
+        "Claim already assessed in an earlier run",
+        "Hồ sơ trùng với hồ sơ đã giám định",
+        "DU-01: GDH 61 [V]",
+        "the same card, dates, diagnosis and amounts as claim {stored_first}, assessed earlier",
+        "trùng thẻ, ngày, chẩn đoán và số tiền với hồ sơ {stored_first} đã giám định",
+        lambda v, x: v.stored_first.notnull(),
+        lambda r, x: r["stored_first"] is not None,
+        ("stored_first",),
+        DB,
     ),
     rule(
         "claim.overlapping_stay",

@@ -13,6 +13,7 @@ import typer
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from bhyt.assessment.backends import Engine, EngineUnavailableError, connect
 from bhyt.assessment.catalogue import ALL, BY_CODE
@@ -20,7 +21,9 @@ from bhyt.assessment.engine import EngineResult, assess
 from bhyt.assessment.inputs import Batch, InputError, load
 from bhyt.assessment.outcome import STATUSES, facility_summary, objects, reduction_by_rule, write
 from bhyt.assessment.report import render
+from bhyt.assessment.store import RunInfo, history, save
 from bhyt.console import console
+from bhyt.db.commands import open_database
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet, default_parameters
 
@@ -99,6 +102,10 @@ def assess_cmd(
     policy_date: Annotated[str | None, typer.Option(help="What-if: read every parameter as at this date.")] = None,
     override: Annotated[list[str] | None, typer.Option(help="What-if: parameter=value (repeatable).")] = None,
     lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL: runs are stored there, and claims paid in earlier runs are duplicates."),
+    ] = None,
 ) -> None:
     """Assess claims: every rule of the catalogue, the amounts the fund pays, and why."""
     err = console(stderr=True)
@@ -126,6 +133,9 @@ def assess_cmd(
         except (InputError, OSError) as exc:
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
+        store = open_database(db, err) if db else None
+        if store is not None:
+            batch.history = history(store)
         bar.update(task, advance=1, description=f"assessing ({engine.value})")
         try:
             con = connect(engine, spark_master)
@@ -153,6 +163,16 @@ def assess_cmd(
         report = write_run(out, rows, result, ", ".join(map(str, paths)), what_if)
         err.print(f"results: Parquet under {out}")
         err.print(f"report: {report}")
+    if store is not None:
+        try:
+            run_id = save(store, RunInfo(", ".join(map(str, paths)), engine.value, when, override or []), batch, rows,
+                          result)  # fmt: skip
+        except SQLAlchemyError as exc:
+            err.print(f"[red]error:[/red] the run was not stored in {db}: {exc.__class__.__name__}: {exc}")
+            raise typer.Exit(2) from None
+        finally:
+            store.dispose()
+        err.print(f"stored: run {run_id} in {db}")
 
 
 def write_run(

@@ -39,7 +39,7 @@ class EngineResult:
 
 
 def available(rules: tuple[Rule, ...], batch: Batch) -> tuple[Rule, ...]:
-    have = {Needs.CATALOGUE} if batch.has_catalogue else set()
+    have = {n for n, given in ((Needs.CATALOGUE, batch.has_catalogue), (Needs.DB, batch.history is not None)) if given}
     return tuple(r for r in rules if r.needs <= have)
 
 
@@ -103,7 +103,8 @@ def assess(
     facilities = ibis.memtable(batch.facilities) if batch.facilities is not None else None
     items = ibis.memtable(batch.items) if batch.items is not None else None
     prices = ibis.memtable(batch.prices) if batch.prices is not None else None
-    cv = keep(con, "claim_view", claim_view(claims, lines, ctx, bounds, policy_date, facilities))
+    history = ibis.memtable(batch.history) if batch.history is not None else None
+    cv = keep(con, "claim_view", claim_view(claims, lines, ctx, bounds, policy_date, facilities, history))
     lv = keep(con, "line_view", line_view(lines, cv, ctx, items, prices))
     found = _findings(available(rules, batch), cv, lv, ctx)
     found = keep(con, "findings", found)
@@ -124,6 +125,10 @@ def assess(
                 "card_group",
                 "n_lines",
                 "assessed_rate",
+                "admitted_at",
+                "discharged_at",
+                "main_diagnosis",
+                "total",
                 period=amounts_c.discharged_at.strftime("%Y-%m"),
                 claimed_fund=amounts_c.fund,
                 fund=amounts_c.a_fund,
@@ -138,8 +143,12 @@ def assess(
 
 
 def _arrow(con: ibis.BaseBackend, expr: ir.Table) -> pa.Table:
-    """The rows of ``expr`` with the Arrow types of its schema (Spark's come through pandas)."""
-    return con.to_pyarrow(expr).cast(expr.schema().to_pyarrow())
+    """The rows of ``expr`` with the Arrow types of its schema (Spark's come through pandas); times
+    in seconds, as the standard writes them to the minute (Spark's are microseconds)."""
+    schema = pa.schema(
+        pa.field(f.name, pa.timestamp("s")) if pa.types.is_timestamp(f.type) else f for f in expr.schema().to_pyarrow()
+    )
+    return con.to_pyarrow(expr).cast(schema)
 
 
 def _findings(rules: tuple[Rule, ...], cv: ir.Table, lv: ir.Table | None, ctx: EngineCtx) -> ir.Table:

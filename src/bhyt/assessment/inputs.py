@@ -80,6 +80,13 @@ LINE_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
+# Claims paid in earlier runs (``--db``): their MA_LK and the duplicate key (GDH 61).
+HISTORY_COLUMNS: dict[str, pa.DataType] = {
+    k: CLAIM_COLUMNS[k]
+    for k in ("facility", "claim_id", "card", "admitted_at", "discharged_at", "main_diagnosis", "total", "fund")
+}
+
+
 class InputError(BhytError, ValueError):
     """A path that is not something ``bhyt assess`` can read."""
 
@@ -107,6 +114,7 @@ class Batch:
     items: pa.Table | None = None  # catalogue: code, table, group, min_level, item_rate, sex, ages, part_of
     prices: pa.Table | None = None  # facility, item_code, price
     facilities: pa.Table | None = None  # code, level
+    history: pa.Table | None = None  # claims paid in earlier runs: claim_id and the duplicate key
 
     @property
     def has_catalogue(self) -> bool:

@@ -36,9 +36,9 @@ class Skipped:
 
 
 def skipped(batch: Batch) -> Skipped | None:
-    missing = [
-        n for n, have in ((Needs.CATALOGUE, batch.has_catalogue), (Needs.REGISTRY, batch.has_registry)) if not have
-    ]
+    given = ((Needs.CATALOGUE, batch.has_catalogue), (Needs.REGISTRY, batch.has_registry),
+             (Needs.DB, batch.history is not None))  # fmt: skip
+    missing = [n for n, have in given if not have]
     if not missing:
         return None
     rules = [r.code for r in BY_CODE.values() if r.needs & set(missing)]

@@ -22,7 +22,7 @@ from bhyt.assessment.catalogue import AFTER_AMOUNTS, RULES, age_years
 from bhyt.assessment.engine import available, boundaries
 from bhyt.assessment.inputs import CLAIM_COLUMNS, LINE_COLUMNS, Batch, canonical
 from bhyt.assessment.rules import Ctx, Rule, Scope, Severity
-from bhyt.assessment.views import BED_GROUPS, EXAM_GROUP
+from bhyt.assessment.views import BED_GROUPS, DUPLICATE_KEY, EXAM_GROUP
 from bhyt.errors import PolicyInputError
 from bhyt.policy.benefit import FacilityLevel, Visit
 from bhyt.policy.card import check_card
@@ -151,19 +151,21 @@ def _bed_allowed(r: Row, p: ParameterSet, at: date) -> int | None:
     return int(days + (1 if extra else 0))
 
 
+def _stored(claims: list[Row], history: pa.Table | None) -> None:
+    """The first earlier-run claim with the same duplicate key under another MA_LK."""
+    paid: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for h in history.to_pylist() if history is not None else []:
+        paid[tuple(h[k] for k in DUPLICATE_KEY)].add(h["claim_id"])
+    for r in claims:
+        others = paid.get(tuple(r[k] for k in DUPLICATE_KEY), set()) - {r["claim_id"]}
+        r["stored_first"] = min(others) if others else None
+
+
 def _cross_claim(claims: list[Row]) -> None:
     """Earlier identical claims, overlapping stays and same-day visits elsewhere, by card."""
     first: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for r in sorted(claims, key=lambda x: x["seq"]):
-        key = (
-            r["facility"],
-            r["card"],
-            r["admitted_at"],
-            r["discharged_at"],
-            r["main_diagnosis"],
-            r["total"],
-            r["fund"],
-        )
+        key = tuple(r[k] for k in DUPLICATE_KEY)
         first[key].append(r)
         r["dup_rank"], r["dup_first"] = len(first[key]), first[key][0]["claim_id"]
     by_card: dict[str, list[Row]] = defaultdict(list)
@@ -288,6 +290,7 @@ def assess_reference(batch: Batch, params: ParameterSet, policy_date: date | Non
             at = max(params.change_dates(params.names()))
         _claim(c, params, at, levels, icd)
     _cross_claim(claims)
+    _stored(claims, batch.history)
     by_key: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
     for ln in lines:
         by_key[(ln["facility"], ln["claim_id"], ln["occurrence"])].append(ln)

@@ -40,6 +40,7 @@ class Needs(StrEnum):
 
     CATALOGUE = "catalogue"  # drug/service catalogue and each facility's approved price list
     REGISTRY = "registry"  # facilities (technical level); people and cards
+    DB = "db"  # claims assessed in earlier runs (the database of --db)
 
 
 Row = Mapping[str, Any]

@@ -46,8 +46,9 @@ def claim_view(
     boundaries: list[date],
     policy_date: date | None,
     facilities: ir.Table | None,
+    history: ir.Table | None = None,
 ) -> ir.Table:
-    """One row per claim with everything claim rules read."""
+    """One row per claim with everything claim rules read (``history``: claims paid in earlier runs)."""
     c = claims
     if facilities is not None:
         levels = facilities.select(level_code=facilities.code, registry_level=facilities.level)
@@ -105,6 +106,7 @@ def claim_view(
     ).drop("s_facility", "s_claim_id", "s_occurrence")
     c = c.mutate(n_lines=c.n_lines.fill_null(0))
     c = _cross_claim(c)
+    c = _stored(c, history)
     c = c.mutate(expected_days=_expected_days(c), bed_allowed=_bed_allowed(ctx, c))
     return c
 
@@ -158,7 +160,7 @@ def _earlier(at: ir.Value, seq: ir.Value, other_at: ir.Value, other_seq: ir.Valu
 
 def _cross_claim(c: ir.Table) -> ir.Table:
     """An earlier identical claim; an overlapping inpatient stay; another facility the same day."""
-    key = [c.facility, c.card, c.admitted_at, c.discharged_at, c.main_diagnosis, c.total, c.fund]
+    key = [c[k] for k in DUPLICATE_KEY]
     first = ibis.window(group_by=key, order_by=[c.seq])
     c = c.mutate(dup_rank=ibis.row_number().over(first) + 1, dup_first=c.claim_id.first().over(first))
     stays = c.filter(c.inpatient).select(
@@ -202,6 +204,21 @@ def _cross_claim(c: ir.Table) -> ir.Table:
     )
     same = same.group_by(sd_seq=same.seq).aggregate(same_day_facility=same.d_facility.min())
     return c.left_join(same, c.seq == same.sd_seq).drop("sd_seq")
+
+
+DUPLICATE_KEY = ("facility", "card", "admitted_at", "discharged_at", "main_diagnosis", "total", "fund")
+
+
+def _stored(c: ir.Table, history: ir.Table | None) -> ir.Table:
+    """The first claim of an earlier run with the same duplicate key under another MA_LK (the same
+    MA_LK again is that claim re-assessed, not a copy)."""
+    if history is None:
+        return c.mutate(stored_first=ibis.null("string"))
+    h = history.select(h_claim=history.claim_id, **{f"h_{k}": history[k] for k in DUPLICATE_KEY})
+    me = c.select("seq", "claim_id", *DUPLICATE_KEY)
+    pairs = me.join(h, [*(me[k].identical_to(h[f"h_{k}"]) for k in DUPLICATE_KEY), me.claim_id != h.h_claim])
+    first = pairs.group_by(st_seq=pairs.seq).aggregate(stored_first=pairs.h_claim.min())
+    return c.left_join(first, c.seq == first.st_seq).drop("st_seq")
 
 
 def _expected_days(c: ir.Table) -> ir.Value:

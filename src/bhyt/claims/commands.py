@@ -14,12 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
 from bhyt.claims.ingest import STATUSES, Receipt, ingest_paths, reading_pool
 from bhyt.claims.lake import export_lake
 from bhyt.console import console
-from bhyt.db import DEFAULT_URL, connect
+from bhyt.db import DEFAULT_URL
+from bhyt.db.commands import open_database
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -47,7 +48,7 @@ def ingest(
     if lang not in ("vi", "en"):
         raise typer.BadParameter(f"--lang takes vi or en, got {lang!r}")
     err = console(stderr=True)
-    engine = _open(db, err)
+    engine = open_database(db, err)
     try:
         counts, first = run_ingest(engine, _files(paths), lang, batch, workers, err, print_json if as_json else None)
     except OperationalError as exc:
@@ -56,15 +57,6 @@ def ingest(
     finally:
         engine.dispose()
     err.print(summary(counts, first))
-
-
-def _open(db: str, err: Console) -> Engine:
-    """The migrated database at ``db``, or a clear error and exit code 2."""
-    try:
-        return connect(db)
-    except SQLAlchemyError as exc:
-        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
-        raise typer.Exit(2) from None
 
 
 def print_json(receipt: Receipt) -> None:
@@ -103,7 +95,7 @@ def export(
 ) -> None:
     """Export the current version of every active stored claim to the Parquet claims lake."""
     err = console(stderr=True)
-    engine = _open(db, err)
+    engine = open_database(db, err)
     try:
         counts = export_lake(engine, out)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import bhyt.assessment.models  # registers the assessment tables
 import bhyt.claims.models  # noqa: F401  (registers the claims tables)
 from bhyt.db.models import Base
 

@@ -1,0 +1,19 @@
+"""What the command-line tools share about a database: open it migrated, or say clearly why not."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bhyt.db import connect
+
+
+def open_database(db: str, err: Console) -> Engine:
+    """The migrated database at ``db``, or a clear error and exit code 2."""
+    try:
+        return connect(db)
+    except SQLAlchemyError as exc:
+        err.print(f"[red]error:[/red] cannot open the database {db}: {exc.__class__.__name__}: {exc}")
+        raise typer.Exit(2) from None
