@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bhyt.api.app import create_app
 from bhyt.db import connect
+from tests.api_support import ADMIN, SETTINGS
 from tests.claims.test_parser import GOOD, GOOD2, envelope
 
 FHIR_CLAIM = (Path(__file__).parent / "data" / "fhir-claim.json").read_bytes()
@@ -21,7 +22,7 @@ FHIR_CLAIM = (Path(__file__).parent / "data" / "fhir-claim.json").read_bytes()
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     engine = connect(db_url)
-    with TestClient(create_app(engine), raise_server_exceptions=False) as c:
+    with TestClient(create_app(engine, SETTINGS), raise_server_exceptions=False, headers=ADMIN) as c:
         yield c
     engine.dispose()
 
@@ -105,7 +106,7 @@ def test_openapi_documents_the_endpoint(client: TestClient) -> None:
 @given(data=st.binary(max_size=300), kind=st.sampled_from(["application/xml", "application/fhir+json"]))
 def test_no_input_gives_a_server_error(tmp_path_factory: pytest.TempPathFactory, data: bytes, kind: str) -> None:
     engine = connect(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'f.db'}")
-    with TestClient(create_app(engine), raise_server_exceptions=False) as c:
+    with TestClient(create_app(engine, SETTINGS), raise_server_exceptions=False, headers=ADMIN) as c:
         for body in (data, b"<GIAMDINHHS>" + data, b'{"resourceType": "Claim", ' + data):
             assert c.post("/claims", content=body, headers={"content-type": kind}).status_code < 500
     engine.dispose()

@@ -5,28 +5,35 @@ one transaction, answer only after the commit. Bad input is answered with findin
 document, never a server error; a rejected file is 422 with the same receipt.
 """
 
-from __future__ import annotations
-
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine, select
 
+from bhyt.api.auth import purpose
 from bhyt.api.problems import problem
 from bhyt.claims import fhir
 from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhir
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
 from bhyt.claims.parser import Limits
+from bhyt.security.audit import AuditLog
+from bhyt.security.roles import Principal, may_read_claim, may_submit_claims
 
 XML_TYPES = ("application/xml", "text/xml")
 FHIR_TYPES = ("application/fhir+json", "application/json")
 FHIR_JSON = "application/fhir+json"
 
 
-def router(engine: Engine, limits: Limits | None = None) -> APIRouter:
+def router(
+    engine: Engine, principal: Callable[..., Principal], audit: AuditLog, limits: Limits | None = None
+) -> APIRouter:
+    """Claims in (facility staff, for their own facility) and a stored claim out (its facility, the
+    province's assessors, auditors; every read audited)."""
     limits = limits or Limits()
     api = APIRouter(tags=["claims"])
+    caller = Annotated[Principal, Depends(principal)]
 
     @api.post(
         "/claims",
@@ -36,6 +43,7 @@ def router(engine: Engine, limits: Limits | None = None) -> APIRouter:
                    413: {"description": "Too large"}, 415: {"description": "Neither XML nor FHIR JSON"}},
     )  # fmt: skip
     async def submit(
+        who: caller,
         request: Request,
         lang: Annotated[Literal["vi", "en"], Query(description="Language of the messages")] = "vi",
         name: Annotated[str, Query(max_length=255, description="The file name to record")] = "upload",
@@ -57,6 +65,8 @@ def router(engine: Engine, limits: Limits | None = None) -> APIRouter:
                 return Response(orjson.dumps(outcome), 400, media_type=FHIR_JSON)
         else:
             prepared = prepare_bytes(body, name, lang, limits)
+        if prepared.facility is not None and not may_submit_claims(who, prepared.facility):
+            return problem(403, "Forbidden", f"a {who.role.value} token may not send claims of {prepared.facility}")
         receipts = commit_batch(engine, [prepared], lang)[0]
         status = 422 if all(r.status == "rejected" for r in receipts) else 200
         if kind in FHIR_TYPES:
@@ -66,7 +76,12 @@ def router(engine: Engine, limits: Limits | None = None) -> APIRouter:
                         media_type="application/json")  # fmt: skip
 
     @api.get("/claims/{facility}/{ma_lk}", summary="A stored claim: its status, versions and findings")
-    def show(facility: str, ma_lk: str) -> Any:
+    def show(who: caller, request: Request, facility: str, ma_lk: str) -> Any:
+        allowed = may_read_claim(who, facility)
+        audit.record(who.subject, who.role.value, "claim.read", f"{facility}/{ma_lk}", purpose(request, "claim"),
+                     "allowed" if allowed else "denied")  # fmt: skip
+        if not allowed:
+            return problem(403, "Forbidden", f"a {who.role.value} token may not read claims of {facility}")
         with engine.connect() as conn:
             claim = conn.execute(select(Claim.id, Claim.status, Claim.current_version).where(
                 Claim.facility == facility, Claim.ma_lk == ma_lk)).first()  # fmt: skip

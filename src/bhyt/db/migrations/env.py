@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import bhyt.assessment.models  # registers the assessment tables
-import bhyt.claims.models  # noqa: F401  (registers the claims tables)
+import bhyt.claims.models
+import bhyt.registry.models  # noqa: F401  (registers the claims, assessment and registry tables)
 from bhyt.db.models import Base
 
 connection = context.config.attributes["connection"]

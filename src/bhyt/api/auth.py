@@ -1,0 +1,40 @@
+"""Every request but /health and the docs carries a bearer token; its principal is checked, rate
+limited, and handed to the endpoint, which decides what that principal may see and audits it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+
+from bhyt.security.ratelimit import RateLimiter
+from bhyt.security.roles import Principal
+from bhyt.security.tokens import TokenError, verify
+
+
+class Unauthorized(HTTPException):
+    def __init__(self, detail: str) -> None:
+        super().__init__(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticator(secret: str, limiter: RateLimiter) -> Callable[[Request], Principal]:
+    def principal(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("send Authorization: Bearer <token> (bhyt token issues one)")
+        try:
+            who = verify(secret, token.strip())
+        except TokenError as exc:
+            raise Unauthorized(str(exc)) from None
+        wait = limiter.allow(who.subject)
+        if wait > 0:
+            raise HTTPException(429, "Too many requests", headers={"Retry-After": str(max(1, round(wait)))})
+        return who
+
+    return principal
+
+
+def purpose(request: Request, default: str) -> str:
+    """Why the data is read (the X-Purpose header), for the audit log."""
+    return request.headers.get("x-purpose", default)[:200]

@@ -1,0 +1,188 @@
+"""HTTP: the card check (and its FHIR form), a person's record, a household's contributions, the
+monthly increase/decrease lists, and a citizen's own record and visits. Each read of personal data
+is checked against the caller's role and written to the audit log, allowed or not."""
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from bhyt.api.auth import purpose
+from bhyt.policy.params import ParameterSet
+from bhyt.registry import fhir
+from bhyt.registry.eligibility import Eligibility, today
+from bhyt.registry.service import card_index, household_due, monthly_changes, person_record, visits
+from bhyt.security.audit import AuditLog
+from bhyt.security.roles import Principal, Role, may_check_card, may_read_person, may_read_reports
+
+FHIR_JSON = "application/fhir+json"
+CITIZEN_PATH = Path(pattern=r"^\d{12}$", description="12-digit citizen ID")
+
+
+class EligibilityOut(BaseModel):
+    outcome: str
+    message: str
+    covered: bool
+    card: str | None
+    cards: list[str]
+    citizen_id: str | None
+    province: str | None
+    group: str | None
+    benefit_digit: str | None
+    benefit_percent: int | None
+    valid_from: date | None
+    valid_to: date | None
+    registered_facility: str | None
+    five_year_date: date | None
+    copay_this_year: int
+    copay_exempt: bool
+    route_code: str | None
+
+
+class Index:
+    """The card index the service answers from; rebuilt from the database on ``reload``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self.current = card_index(engine)
+
+    def reload(self) -> int:
+        fresh = card_index(self.engine)
+        with self._lock:
+            self.current = fresh
+        return int(fresh.size)
+
+
+def router(
+    engine: Engine, params: ParameterSet, index: Index, audit: AuditLog, principal: Callable[..., Principal]
+) -> APIRouter:
+    api = APIRouter()
+    caller = Annotated[Principal, Depends(principal)]
+
+    def denied(who: Principal, action: str, target: str, why: str, request: Request) -> HTTPException:
+        audit.record(who.subject, who.role.value, action, target, purpose(request, action), "denied")
+        return HTTPException(403, f"a {who.role.value} token may not {why}")
+
+    def check(who: Principal, request: Request, at: date, card: str | None, citizen_id: str | None,
+              facility: str | None, inpatient: bool) -> Eligibility:  # fmt: skip
+        if who.role is Role.FACILITY:
+            facility = facility or who.facility
+            if facility != who.facility:
+                raise denied(who, "eligibility.check", card or citizen_id or "", "check cards at another facility",
+                             request)  # fmt: skip
+        answer = index.current.check(params, at, card, citizen_id, facility, inpatient)
+        target = card or citizen_id or ""
+        if answer.outcome in ("covered", "not_covered") and not may_check_card(
+            who, facility, answer.province, answer.citizen_id
+        ):
+            raise denied(who, "eligibility.check", target, "check this card here", request)
+        audit.record(who.subject, who.role.value, "eligibility.check", target, purpose(request, "card check"),
+                     answer.outcome)  # fmt: skip
+        return answer
+
+    @api.get(
+        "/eligibility",
+        tags=["eligibility"],
+        response_model=EligibilityOut,
+        summary="Card check: covered on the date, benefit, validity, registration, exemption, route code",
+    )
+    def eligibility(
+        who: caller,
+        request: Request,
+        card: Annotated[str | None, Query(max_length=40, description="Card number (15 characters)")] = None,
+        citizen_id: Annotated[str | None, Query(max_length=40, description="12-digit citizen ID")] = None,
+        on: Annotated[date | None, Query(alias="date", description="Visit date (default today)")] = None,
+        facility: Annotated[str | None, Query(max_length=10, description="Facility code (MA_CSKCB)")] = None,
+        inpatient: Annotated[bool, Query(description="An inpatient stay (route code)")] = False,
+    ) -> Any:
+        return check(who, request, on or today(), card, citizen_id, facility, inpatient).as_json()
+
+    @api.post("/fhir/CoverageEligibilityRequest", tags=["fhir"],
+              summary="FHIR R4 CoverageEligibilityRequest → CoverageEligibilityResponse")  # fmt: skip
+    async def fhir_eligibility(who: caller, request: Request) -> Any:
+        try:
+            ask = fhir.read_request(await request.body())
+        except fhir.FhirInputError as exc:
+            return JSONResponse(fhir.operation_outcome(exc.where, str(exc)), 400, media_type=FHIR_JSON)
+        answer = check(who, request, ask.on, ask.card, ask.citizen_id, ask.facility, False)
+        return JSONResponse(fhir.response(ask, answer), media_type=FHIR_JSON)
+
+    @api.get("/registry/people/{citizen_id}", tags=["registry"], summary="A person: identity, participation, cards")
+    def person(
+        who: caller,
+        request: Request,
+        citizen_id: Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit citizen ID")],
+    ) -> Any:
+        record = person_record(engine, citizen_id)
+        if record is None:
+            audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, "record"),
+                         "not_found")  # fmt: skip
+            raise HTTPException(404, f"no person with citizen ID {citizen_id}")
+        if not may_read_person(who, record["province"], citizen_id):
+            raise denied(who, "person.read", citizen_id, "read this person's record", request)
+        audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, "record"), "allowed")
+        return record
+
+    @api.get("/registry/households/{household_id}/contributions", tags=["registry"],
+             summary="Contributions due from a household's members (household schedule, subsidies)")  # fmt: skip
+    def contributions(
+        who: caller,
+        request: Request,
+        household_id: int,
+        start: Annotated[date, Query(description="First month")],
+        months: Annotated[int, Query(ge=1, le=12)] = 12,
+    ) -> Any:
+        due = household_due(engine, params, household_id, start, months)
+        if due is None:
+            raise HTTPException(404, f"no household {household_id}")
+        if not may_read_reports(who, due["province"]):
+            raise denied(who, "household.contributions", str(household_id), "read this household", request)
+        audit.record(who.subject, who.role.value, "household.contributions", str(household_id),
+                     purpose(request, "contributions"), "allowed")  # fmt: skip
+        return due
+
+    @api.get("/registry/changes", tags=["registry"],
+             summary="Monthly increase/decrease lists (danh sách tăng/giảm) per paying unit")  # fmt: skip
+    def changes(who: caller, request: Request, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> Any:
+        if not (who.role in (Role.AUDITOR, Role.ADMIN) or who.role is Role.PROVINCE):
+            raise denied(who, "registry.changes", month, "read the increase/decrease lists", request)
+        first = _month(month)
+        rows = [c for c in monthly_changes(engine, first) if may_read_reports(who, c.province)]
+        audit.record(who.subject, who.role.value, "registry.changes", month, purpose(request, "lists"), "allowed")
+        return {"month": month, "changes": [c.__dict__ | {"on": c.on.isoformat()} for c in rows]}
+
+    @api.get("/citizens/me", tags=["citizen"], summary="The caller's own record")
+    def me(who: caller, request: Request) -> Any:
+        if who.role is not Role.CITIZEN or who.citizen_id is None:
+            raise HTTPException(403, "only a citizen token has a record of its own")
+        return person(who, request, who.citizen_id)
+
+    @api.get("/citizens/me/visits", tags=["citizen"], summary="The caller's visits and what the fund paid")
+    def my_visits(who: caller, request: Request) -> Any:
+        if who.role is not Role.CITIZEN or who.citizen_id is None:
+            raise HTTPException(403, "only a citizen token has visits of its own")
+        audit.record(who.subject, who.role.value, "visits.read", who.citizen_id, purpose(request, "own visits"),
+                     "allowed")  # fmt: skip
+        return {"citizen_id": who.citizen_id, "visits": visits(engine, who.citizen_id)}
+
+    @api.post("/registry/reload", tags=["registry"], summary="Rebuild the card index from the database (admin)")
+    def reload(who: caller) -> Any:
+        if who.role is not Role.ADMIN:
+            raise HTTPException(403, "only an admin may reload the registry")
+        return {"cards": index.reload()}
+
+    return api
+
+
+def _month(text: str) -> date:
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        raise HTTPException(422, f"month {text!r}: give YYYY-MM")
+    return date(int(m.group(1)), int(m.group(2)), 1)

@@ -1,0 +1,216 @@
+"""The registry read from the database: the card index the counter uses, a person's record, the
+contributions due from a household, and the monthly increase/decrease lists per paying unit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine, and_, func, or_, select
+
+from bhyt.assessment.models import AssessedClaim, AssessmentRun
+from bhyt.policy.contribution import household_contributions
+from bhyt.policy.params import ParameterSet
+from bhyt.registry.eligibility import COLUMNS, CardIndex, Facility
+from bhyt.registry.models import Card, Household, Participation, Person
+from bhyt.registry.models import Facility as FacilityRow
+
+PAID_STATUSES = ("accepted", "partial", "review")
+
+
+def card_index(engine: Engine) -> CardIndex:
+    """Every current card period with its holder's citizen ID, the facilities, and each person's
+    co-payment per year from the latest ordinary assessment of each claim."""
+    query = (
+        select(
+            Card.person_id,
+            Person.citizen_id,
+            Card.number,
+            Card.group_code,
+            Card.benefit_digit,
+            Card.valid_from,
+            Card.valid_to,
+            Card.registered_facility,
+            Card.five_year_date,
+            Card.living_area,
+            Person.province,
+        )
+        .join(Person, Person.id == Card.person_id)
+        .where(Card.superseded_at.is_(None))
+        .order_by(Card.id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        columns = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points)
+        facilities = [Facility(*f) for f in conn.execute(select(*columns))]
+        copay = _copay_by_person_year(conn)
+    types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.date32(), pa.string(),
+             pa.date32(), pa.string(), pa.string()]  # fmt: skip
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
+    periods = pa.table({name: pa.array(values[i], types[i]) for i, name in enumerate(COLUMNS)})
+    return CardIndex(periods, facilities, copay)
+
+
+def _copay_by_person_year(conn: Any) -> dict[tuple[int, int], int]:
+    latest = (
+        select(func.max(AssessedClaim.id).label("id"))
+        .join(AssessmentRun, AssessmentRun.id == AssessedClaim.run_id)
+        .where(AssessmentRun.policy_date.is_(None), AssessmentRun.overrides == "[]")
+        .group_by(AssessedClaim.facility, AssessedClaim.claim_id)
+        .subquery()
+    )
+    query = (
+        select(Card.person_id, AssessedClaim.admitted_at, AssessedClaim.assessed_copay)
+        .join(latest, latest.c.id == AssessedClaim.id)
+        .join(Card, and_(Card.number == AssessedClaim.card, Card.superseded_at.is_(None)))
+        .where(AssessedClaim.status.in_(PAID_STATUSES))
+        .distinct()
+    )
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    for person, admitted, copay in conn.execute(query):
+        if admitted is not None:
+            out[(person, admitted.year)] += copay
+    return dict(out)
+
+
+def person_record(engine: Engine, citizen_id: str) -> dict[str, Any] | None:
+    """A person's identity, household, participation history and cards (None when unknown)."""
+    with engine.connect() as conn:
+        person = conn.execute(select(Person).where(Person.citizen_id == citizen_id)).mappings().first()
+        if person is None:
+            return None
+        p = dict(person)
+        parts = conn.execute(
+            select(Participation).where(Participation.person_id == p["id"]).order_by(Participation.valid_from)
+        ).mappings()
+        cards = conn.execute(select(Card).where(Card.person_id == p["id"]).order_by(Card.valid_from)).mappings()
+        return {
+            "citizen_id": p["citizen_id"],
+            "name": p["name"],
+            "birth_date": p["birth_date"].isoformat(),
+            "sex": p["sex"],
+            "province": p["province"],
+            "commune": p["commune"],
+            "household_id": p["household_id"],
+            "household_position": p["household_position"],
+            "participation": [_plain(dict(r), ("id", "person_id")) for r in parts],
+            "cards": [_plain(dict(r), ("id", "person_id")) for r in cards],
+        }
+
+
+def household_due(
+    engine: Engine, params: ParameterSet, household_id: int, start: date, months: int
+) -> dict[str, Any] | None:
+    """What each member of a household owes for ``months`` months from ``start`` (the household
+    schedule: 100%, 70%, 60%, 50%, then 40% of one person's contribution; members insured otherwise
+    keep their own rule), from each member's participation group in force on ``start``. None when
+    there is no such household."""
+    with engine.connect() as conn:
+        household = conn.execute(select(Household.province).where(Household.id == household_id)).first()
+        if household is None:
+            return None
+        members = conn.execute(
+            select(Person.citizen_id, Person.household_position, Participation.group_code)
+            .join(Participation, Participation.person_id == Person.id)
+            .where(
+                Person.household_id == household_id,
+                Participation.superseded_at.is_(None),
+                Participation.valid_from <= start,
+                or_(Participation.valid_to.is_(None), Participation.valid_to >= start),
+            )
+            .order_by(Person.household_position, Person.id)
+        ).all()
+    due = household_contributions(params, groups=[m.group_code for m in members], start=start, months=months)
+    return {
+        "household_id": household_id,
+        "province": household.province,
+        "start": start.isoformat(),
+        "months": months,
+        "members": [
+            {
+                "citizen_id": m.citizen_id,
+                "group": m.group_code,
+                "total": c.total,
+                "person": c.person,
+                "state": c.state,
+                "employer": c.employer,
+                "social_insurance": c.social_insurance,
+            }
+            for m, c in zip(members, due, strict=True)
+        ],
+        "household_pays": sum(c.person for c in due),
+    }
+
+
+def visits(engine: Engine, citizen_id: str) -> list[dict[str, Any]]:
+    """A person's assessed visits (the latest ordinary assessment of each claim on their cards):
+    where, when, the status, what was claimed and what the fund, they and outside the scope paid."""
+    latest = (
+        select(func.max(AssessedClaim.id).label("id"))
+        .join(AssessmentRun, AssessmentRun.id == AssessedClaim.run_id)
+        .where(AssessmentRun.policy_date.is_(None), AssessmentRun.overrides == "[]")
+        .group_by(AssessedClaim.facility, AssessedClaim.claim_id)
+        .subquery()
+    )
+    cards = select(Card.number).join(Person, Person.id == Card.person_id).where(Person.citizen_id == citizen_id)
+    keep = ("facility", "claim_id", "card", "status", "admitted_at", "discharged_at", "main_diagnosis",
+            "claimed_fund", "assessed_fund", "assessed_copay", "assessed_outside")  # fmt: skip
+    query = (
+        select(*(getattr(AssessedClaim, k) for k in keep))
+        .join(latest, latest.c.id == AssessedClaim.id)
+        .where(AssessedClaim.card.in_(cards))
+        .order_by(AssessedClaim.admitted_at)
+    )
+    with engine.connect() as conn:
+        return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+                for r in conn.execute(query).mappings()]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Change:
+    payer: str
+    kind: str  # increase (tăng) or decrease (giảm)
+    province: str  # the person's
+    citizen_id: str
+    group: str
+    on: date
+
+
+def monthly_changes(engine: Engine, month: date) -> list[Change]:
+    """The month's increase list (participations starting in it) and decrease list (ending in it),
+    per paying unit."""
+    first = month.replace(day=1)
+    nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Participation.payer,
+                Participation.group_code,
+                Participation.valid_from,
+                Participation.valid_to,
+                Person.citizen_id,
+                Person.province,
+            )
+            .join(Person, Person.id == Participation.person_id)
+            .where(
+                Participation.superseded_at.is_(None),
+                or_(
+                    and_(Participation.valid_from >= first, Participation.valid_from < nxt),
+                    and_(Participation.valid_to >= first, Participation.valid_to < nxt),
+                ),
+            )
+        ).all()
+    out = []
+    for r in rows:
+        if first <= r.valid_from < nxt:
+            out.append(Change(r.payer, "increase", r.province, r.citizen_id, r.group_code, r.valid_from))
+        if r.valid_to is not None and first <= r.valid_to < nxt:
+            out.append(Change(r.payer, "decrease", r.province, r.citizen_id, r.group_code, r.valid_to))
+    return sorted(out, key=lambda c: (c.payer, c.kind, c.on, c.citizen_id))
+
+
+def _plain(row: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if k not in drop}

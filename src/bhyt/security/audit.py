@@ -1,0 +1,86 @@
+"""The audit log: every read of personal data, who, what, when and why. Entries are queued and
+written in batches by one thread (a card check must not wait for a disk write); ``close`` writes
+what is queued. The table refuses updates and deletes (migration 0004)."""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from bhyt.registry.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    subject: str
+    role: str
+    action: str
+    target: str
+    purpose: str
+    outcome: str
+
+
+class AuditLog:
+    def __init__(self, engine: Engine, batch: int = 500, interval: float = 0.2) -> None:
+        self.engine, self.batch, self.interval = engine, batch, interval
+        self._queue: queue.Queue[Entry | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, subject: str, role: str, action: str, target: str, purpose: str, outcome: str) -> None:
+        self._queue.put(Entry(datetime.now().replace(microsecond=0), subject, role, action, target, purpose, outcome))  # noqa: DTZ005
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        done = False
+        pending: list[Entry] = []
+        while not done:
+            try:
+                item = self._queue.get(timeout=self.interval)
+                while True:
+                    if item is None:
+                        done = True
+                        break
+                    pending.append(item)
+                    if len(pending) >= self.batch:
+                        break
+                    item = self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            if pending:
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(insert(AuditEntry), [asdict(e) for e in pending])
+                    pending = []
+                except SQLAlchemyError as exc:  # kept and written at the next turn; never dropped
+                    print(f"audit log: write failed, retrying: {exc}", file=sys.stderr)
+                    time.sleep(self.interval)
+                    done = False
+
+
+def entries(
+    engine: Engine, subject: str | None = None, target: str | None = None, since: datetime | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Audit entries, newest first, filtered by who, whose data and from when."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if subject:
+        query = query.where(AuditEntry.subject == subject)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,61 @@
+"""``bhyt token`` (issue a signed token for a role) and ``bhyt audit`` (query the audit log)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bhyt.api.settings import Settings, SettingsError
+from bhyt.console import console
+from bhyt.db import DEFAULT_URL
+from bhyt.db.commands import open_database
+from bhyt.security.audit import entries
+from bhyt.security.roles import Principal, Role
+from bhyt.security.tokens import issue
+
+
+def token(
+    role: Annotated[Role, typer.Option(help="facility, assessor, province, citizen, auditor or admin.")],
+    subject: Annotated[str, typer.Option(help="Who the token is for (a user or a system).")] = "operator",
+    facility: Annotated[str | None, typer.Option(help="Facility code (facility staff).")] = None,
+    province: Annotated[str | None, typer.Option(help="Province code (assessor, province officer).")] = None,
+    citizen_id: Annotated[str | None, typer.Option(help="Citizen ID (citizen).")] = None,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Valid for this many hours.")] = 8,
+) -> None:
+    """Print a bearer token signed with BHYT_TOKEN_SECRET."""
+    err = console(stderr=True)
+    try:
+        settings = Settings.from_env()
+        who = Principal(subject, role, facility, province, citizen_id)
+    except (SettingsError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    print(issue(settings.token_secret, who, hours * 3600))
+
+
+def audit(
+    db: Annotated[str, typer.Option(help="Database URL.")] = DEFAULT_URL,
+    subject: Annotated[str | None, typer.Option(help="Only this caller.")] = None,
+    target: Annotated[str | None, typer.Option(help="Only reads of this card number or citizen ID.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (YYYY-MM-DD[THH:MM]).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
+) -> None:
+    """Who read whose data, when and why."""
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise typer.BadParameter(f"--since takes YYYY-MM-DD[THH:MM], got {since!r}") from None
+    engine = open_database(db, console(stderr=True))
+    try:
+        rows = entries(engine, subject, target, start, limit)
+    finally:
+        engine.dispose()
+    table = Table("at", "subject", "role", "action", "target", "purpose", "outcome", title="Audit log")
+    for r in rows:
+        table.add_row(
+            r["at"].isoformat(), r["subject"], r["role"], r["action"], r["target"], r["purpose"], r["outcome"]
+        )
+    console().print(table)
