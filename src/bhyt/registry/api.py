@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
@@ -102,7 +103,8 @@ def router(
         facility: Annotated[str | None, Query(max_length=10, description="Facility code (MA_CSKCB)")] = None,
         inpatient: Annotated[bool, Query(description="An inpatient stay (route code)")] = False,
     ) -> Any:
-        return check(who, request, on or today(), card, citizen_id, facility, inpatient).as_json()
+        answer = check(who, request, on or today(), card, citizen_id, facility, inpatient)
+        return Response(orjson.dumps(answer.as_json()), media_type="application/json")  # shape: EligibilityOut
 
     @api.post("/fhir/CoverageEligibilityRequest", tags=["fhir"],
               summary="FHIR R4 CoverageEligibilityRequest → CoverageEligibilityResponse")  # fmt: skip

@@ -91,16 +91,17 @@ class CardIndex:
         self._from = _days(t.column("valid_from"), np.datetime64("0001-01-01", "D"))
         self._to = _days(t.column("valid_to"), NO_END)
         text = ("group", "benefit_digit", "registered_facility", "living_area", "citizen_id", "card", "province")
-        self._text = {k: t.column(k).to_pylist() for k in text}
-        self._five = t.column("five_year_date").to_pylist()
-        self._valid_from = t.column("valid_from").to_pylist()
-        self._valid_to = t.column("valid_to").to_pylist()
+        # Arrow columns, read one value at a time: Python objects for ten million people would not fit.
+        self._cols = {k: t.column(k).combine_chunks() for k in (*text, "five_year_date", "valid_from", "valid_to")}
         self._by_card = np.lexsort((self._from, self._card))
         self._by_cid = np.lexsort((self._from, self._cid))
         self._cards_sorted = self._card[self._by_card]
         self._cids_sorted = self._cid[self._by_cid]
         self.facilities = {f.code: f for f in facilities}
         self.copay = copay
+
+    def _get(self, column: str, i: int) -> Any:
+        return self._cols[column][i].as_py()
 
     def rows_for_card(self, number: str) -> np.ndarray:
         key = number.encode()
@@ -149,36 +150,36 @@ class CardIndex:
     def _answer(self, outcome: str, message: str, i: int, params: ParameterSet, at: date, facility: str | None,
                 inpatient: bool) -> Eligibility:  # fmt: skip
         person = int(self._person[i])
-        citizen = self._text["citizen_id"][i]
+        citizen = self._get("citizen_id", i)
         own = self.rows_for_citizen(citizen) if citizen else np.array([i])
-        cards = tuple(dict.fromkeys(self._text["card"][j] for j in own))
-        digit = self._text["benefit_digit"][i]
+        cards = tuple(dict.fromkeys(self._get("card", j) for j in own))
+        digit = self._get("benefit_digit", i)
         rates = params.percent_by_code("benefit.level_rate", at)
         paid = self.copay.get((person, at.year), 0)
-        five = self._five[i]
+        five = self._get("five_year_date", i)
         covered = outcome == "covered"
         route = None
         if covered and facility is not None:
-            registered = self._text["registered_facility"][i]
+            registered = self._get("registered_facility", i)
             f = self.facilities[facility]
             home = self.facilities.get(registered)
-            route = walk_in_route(params, at, f.kind, f.points, inpatient, self._text["living_area"][i] is not None,
+            route = walk_in_route(params, at, f.kind, f.points, inpatient, self._get("living_area", i) is not None,
                                   registered_here=registered == facility,
                                   same_province=home is not None and home.province == f.province)  # fmt: skip
         return Eligibility(
             outcome=outcome,
             message=message,
             covered=covered,
-            card=self._text["card"][i],
+            card=self._get("card", i),
             cards=cards,
-            citizen_id=self._text["citizen_id"][i],
-            province=self._text["province"][i],
-            group=self._text["group"][i],
+            citizen_id=self._get("citizen_id", i),
+            province=self._get("province", i),
+            group=self._get("group", i),
             benefit_digit=digit,
             benefit_percent=int(rates[digit]) if digit in rates else None,
-            valid_from=self._valid_from[i],
-            valid_to=self._valid_to[i],
-            registered_facility=self._text["registered_facility"][i],
+            valid_from=self._get("valid_from", i),
+            valid_to=self._get("valid_to", i),
+            registered_facility=self._get("registered_facility", i),
             five_year_date=five,
             copay_this_year=paid,
             copay_exempt=covered and copay_exemption_applies(params, at, five, Decimal(paid)),

@@ -19,6 +19,7 @@ from bhyt.registry.models import Card, Household, Participation, Person
 from bhyt.registry.models import Facility as FacilityRow
 
 PAID_STATUSES = ("accepted", "partial", "review")
+CHUNK = 200_000
 
 
 def card_index(engine: Engine) -> CardIndex:
@@ -42,15 +43,19 @@ def card_index(engine: Engine) -> CardIndex:
         .where(Card.superseded_at.is_(None))
         .order_by(Card.id)
     )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-        columns = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points)
-        facilities = [Facility(*f) for f in conn.execute(select(*columns))]
-        copay = _copay_by_person_year(conn)
     types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.date32(), pa.string(),
              pa.date32(), pa.string(), pa.string()]  # fmt: skip
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
-    periods = pa.table({name: pa.array(values[i], types[i]) for i, name in enumerate(COLUMNS)})
+    schema = pa.schema(list(zip(COLUMNS, types, strict=True)))
+    batches = []
+    with engine.connect() as conn:
+        # In chunks, straight into Arrow: ten million rows as Python tuples would need gigabytes.
+        for part in conn.execution_options(yield_per=CHUNK).execute(query).partitions():
+            columns = list(zip(*part, strict=True))
+            batches.append(pa.record_batch([pa.array(c, t) for c, t in zip(columns, types, strict=True)], schema))
+        columns_f = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points)
+        facilities = [Facility(*f) for f in conn.execute(select(*columns_f))]
+        copay = _copay_by_person_year(conn)
+    periods = pa.Table.from_batches(batches, schema)
     return CardIndex(periods, facilities, copay)
 
 

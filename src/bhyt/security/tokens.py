@@ -43,3 +43,8 @@ def verify(secret: str, token: str) -> Principal:
         )
     except ValueError as exc:
         raise TokenError(f"the token's role or scope is not valid: {exc}") from None
+
+
+def expiry(token: str) -> float:
+    """When a token (already verified) expires, in seconds since the epoch."""
+    return float(jwt.decode(token, options={"verify_signature": False})["exp"])
