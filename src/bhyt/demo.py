@@ -3,17 +3,20 @@
 It generates a small synthetic province (Cần Thơ, in seconds) as claim files and a Parquet lake,
 then prices a handful of example visits and households with the policy core, each chosen to show
 one rule at work. Later stages extend it into the full pipeline (intake → assessment → fraud).
-Intake ingests the province's files into ``out/demo/claims.db`` and exports the claims lake.
+The registry is loaded into ``out/demo/claims.db`` (with a few card checks); intake ingests the
+province's files into the same database and exports the claims lake; the assessment stores its run
+there; the end tells how to serve it all over HTTP.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -33,10 +36,13 @@ from bhyt.policy.contribution import contribution, household_contributions
 from bhyt.policy.display import amount, percent
 from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.policy.split import Line, price_visit
+from bhyt.registry.load import load_registry
+from bhyt.registry.service import card_index
 from bhyt.synth.commands import summary_table
 from bhyt.synth.run import SynthConfig, synthesize
 
 DEMO_OUT = Path("out/demo")
+DEMO_DB = DEMO_OUT / "claims.db"  # the registry, the claims and the assessment runs
 DEMO_PROVINCE = SynthConfig(
     people=10_000,
     year=2025,
@@ -219,11 +225,39 @@ def contributions_table(params: ParameterSet) -> Table:
     return table
 
 
-def intake(console: Console, folder: Path) -> None:
-    """Ingest the claim files into a fresh SQLite store, send one file again, and export the lake."""
-    db = DEMO_OUT / "claims.db"
+def registry(console: Console, folder: Path, params: ParameterSet) -> None:
+    """A fresh SQLite database with the province's registry, and a few card checks at the counter."""
     for old in DEMO_OUT.glob("claims.db*"):
         old.unlink()
+    engine = connect(f"sqlite:///{DEMO_DB}")
+    try:
+        started = time.perf_counter()
+        loaded = load_registry(engine, folder, params)
+        index = card_index(engine)
+    finally:
+        engine.dispose()
+    console.print(
+        f"registry loaded into {DEMO_DB} in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{n:,} {k}" for k, n in loaded.__dict__.items())
+    )
+    cards = pq.read_table(folder / "cards.parquet", columns=["card", "citizen_id", "valid_from", "registered_facility"])
+    table = Table(
+        "asked with", "date", "facility", "outcome", "card", "benefit", "valid to", "route", title="Card checks"
+    )
+    for i, (how, shift) in enumerate((("card", 0), ("citizen ID", 0), ("card", -400))):
+        c = cards.slice(i * 7, 1).to_pylist()[0]
+        at = c["valid_from"] + timedelta(days=shift)
+        key = {"card": c["card"]} if how == "card" else {"citizen_id": c["citizen_id"]}
+        a = index.check(params, at, facility=c["registered_facility"], **key)
+        benefit = f"{a.benefit_percent}%" if a.benefit_percent else ""
+        table.add_row(f"{how} {key.popitem()[1]}", at.isoformat(), c["registered_facility"], a.outcome, a.card or "",
+                      benefit, str(a.valid_to or ""), a.route_code or "")  # fmt: skip
+    console.print(table)
+
+
+def intake(console: Console, folder: Path) -> None:
+    """Ingest the claim files into the demo's SQLite store, send one file again, and export the lake."""
+    db = DEMO_DB
     engine = connect(f"sqlite:///{db}")
     try:
         files = sorted(folder.rglob("*.xml"))
@@ -251,7 +285,7 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
     """Assess the intake's lake with the nation's registry and catalogue; per-facility summary, report."""
     started = time.perf_counter()
     batch = load([lake], registry=nation / "registry", catalogue=nation / "catalogue")
-    engine = connect(f"sqlite:///{DEMO_OUT / 'claims.db'}")
+    engine = connect(f"sqlite:///{DEMO_DB}")
     try:
         batch.history = history(engine)  # claims paid in earlier runs: a copy under a new MA_LK is caught
         result = assess(batch, default_parameters())
@@ -268,7 +302,7 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
     console.print(table)
     report = write_run(DEMO_OUT / "assessment", rows, result, str(lake))
     console.print(
-        f"{len(rows):,} claims assessed and stored (run {run_id} in {DEMO_OUT / 'claims.db'}) in {elapsed:.1f} s; "
+        f"{len(rows):,} claims assessed and stored (run {run_id} in {DEMO_DB}) in {elapsed:.1f} s; "
         f"results and the HTML report: {report}"
     )
     console.print(
@@ -287,14 +321,25 @@ def run(console: Console) -> None:
         f"claim files: {files:,} GIAMDINHHS envelopes under {config.out / 'xml'}; "
         f"Parquet lake under {config.out / 'lake'}; truth in {config.out / 'labels.parquet'}"
     )
-    console.print("[bold]2. Intake[/bold]: the province's claim files through the parser, checks and store")
+    console.print("[bold]2. Registry[/bold]: the province's people, households, participation and cards")
+    registry(console, config.out / "registry", params)
+    console.print("[bold]3. Intake[/bold]: the province's claim files through the parser, checks and store")
     intake(console, config.out / "xml")
-    console.print("[bold]3. Assessment[/bold]: every ingested claim through the rule catalogue (DuckDB)")
+    console.print("[bold]4. Assessment[/bold]: every ingested claim through the rule catalogue (DuckDB)")
     assessment(console, DEMO_OUT / "intake", config.out)
-    console.print("[bold]4. The policy core at work[/bold]")
+    console.print("[bold]5. The policy core at work[/bold]")
     console.print(visits_table(params))
     console.print(contributions_table(params))
     console.print(
         "Try [bold]bhyt policy explain --help[/bold] to price your own visit step by step, and "
         "[bold]bhyt policy show --date 2026-07-01[/bold] for every rule in force."
+    )
+    console.print("[bold]6. The service[/bold]: card checks, the registry and claims over HTTP")
+    console.print(
+        "  export BHYT_TOKEN_SECRET=$(openssl rand -hex 32)\n"
+        f"  .venv/bin/bhyt serve --db sqlite:///{DEMO_DB}\n"
+        "  TOKEN=$(.venv/bin/bhyt token --role auditor)\n"
+        '  curl -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8000/eligibility?card=<a card above>"\n'
+        "Then open [bold]http://127.0.0.1:8000/docs[/bold] (OpenAPI) and, later, [bold].venv/bin/bhyt audit "
+        f"--db sqlite:///{DEMO_DB}[/bold] to see who read what."
     )

@@ -1,0 +1,67 @@
+"""``bhyt registry``, ``bhyt token``, ``bhyt audit`` and ``bhyt serve`` as an operator uses them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from bhyt.security.tokens import verify
+from bhyt.synth.run import SynthConfig, synthesize
+from tests.api_support import SECRET
+
+BHYT = Path(sys.executable).parent / "bhyt"
+
+
+def run(*args: str, secret: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "BHYT_TOKEN_SECRET"}
+    if secret is not None:
+        env["BHYT_TOKEN_SECRET"] = secret
+    return subprocess.run([BHYT, *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("regcli") / "nation"
+    synthesize(SynthConfig(people=200, year=2025, seed=3, out=out, provinces=["01"]))
+    return out
+
+
+def test_load_check_changes_and_audit(nation: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    done = run("registry", "load", str(nation), "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "people" in done.stdout
+    card = pq.read_table(nation / "registry" / "cards.parquet").slice(0, 1).to_pylist()[0]
+    done = run("registry", "check", "--card", card["card"], "--date", card["valid_from"].isoformat(), "--db", db)
+    assert json.loads(done.stdout)["covered"] is True
+    done = run("registry", "changes", "--month", "2025-01", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "increase" in done.stdout
+    assert run("registry", "changes", "--month", "2025-13", "--db", db).returncode == 2
+    bad = run("registry", "load", str(tmp_path), "--db", db)
+    assert bad.returncode == 2
+    assert "missing facilities.parquet" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    done = run("audit", "--db", db)
+    assert done.returncode == 0, done.stderr
+
+
+def test_token_and_serve_need_a_secret() -> None:
+    done = run("token", "--role", "facility", "--facility", "01001", secret=SECRET)
+    assert done.returncode == 0, done.stderr
+    who = verify(SECRET, done.stdout.strip())
+    assert (who.role.value, who.facility) == ("facility", "01001")
+    no_scope = run("token", "--role", "facility", secret=SECRET)
+    assert no_scope.returncode == 2
+    assert "needs its facility" in no_scope.stderr
+    for args in (("token", "--role", "admin"), ("serve",)):
+        done = run(*args)
+        assert done.returncode == 2
+        assert "BHYT_TOKEN_SECRET" in done.stderr
+        assert "Traceback" not in done.stderr
