@@ -47,10 +47,12 @@ def registry(folder: Path, people: int, seed: int = 7) -> list[str]:
     prov = np.array(PROVINCES)[rng.integers(0, len(PROVINCES), people)]
     group = np.array(GROUPS)[rng.integers(0, len(GROUPS), people)]
     serial = np.char.zfill(ids.astype(str), 10)
-    year = rng.integers(1940, 2020, people)
+    year = 1940 + (ids // 10**6) * 7 + rng.integers(0, 7, people)  # with the serial below: unique IDs
     # Citizen IDs: 0 + province + century/sex digit (0/1 for the 1900s, 2/3 for the 2000s) + year + serial.
     century = np.where(year < 2000, 0, 2) + (rng.random(people) < 0.5)
     tail = np.char.add(np.char.zfill((year % 100).astype(str), 2), np.char.zfill((ids % 10**6).astype(str), 6))
+    if people > 10**6 * 12:
+        raise SystemExit("at most 12 million people: the citizen IDs would repeat")
     cid = np.char.add(np.char.add(np.char.add("0", prov), century.astype(str)), tail)
     card = np.char.add(np.char.add(np.char.add(group, np.vectorize(DIGITS.get)(group)), prov), serial)
     facilities = [f"{p}{i:03d}" for p in PROVINCES for i in range(1, 26)]

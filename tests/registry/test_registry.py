@@ -187,6 +187,10 @@ def test_roles_see_exactly_what_they_should(client: TestClient, engine: Engine, 
     assert get("/registry/changes", bearer(Role.PROVINCE, province=mine), month="2025-06") == 200
     assert get("/claims/01001/LK1", bearer(Role.FACILITY, facility="79001")) == 403
     assert get("/claims/01001/LK1", bearer(Role.ASSESSOR, province="01")) == 404
+    household = client.get(person, headers=ADMIN).json()["household_id"]
+    old = client.get(f"/registry/households/{household}/contributions", params={"start": "1990-01-01"}, headers=ADMIN)
+    assert old.status_code == 200
+    assert old.json()["members"] == []  # nobody was insured through it then
     assert client.post("/registry/reload", headers=bearer(Role.AUDITOR)).status_code == 403
     assert client.post("/registry/reload", headers=ADMIN).json()["cards"] == len(cards)
 

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from bhyt.errors import PolicyInputError
+
 PROBLEM = "application/problem+json"
 
 
@@ -33,6 +35,10 @@ def install(app: FastAPI) -> None:
     async def storage(_: Request, exc: Exception) -> JSONResponse:
         return problem(503, "Storage unavailable", "the claims store cannot be reached; nothing was acknowledged")
 
+    async def unpriceable(_: Request, exc: Exception) -> JSONResponse:
+        return problem(422, "Cannot be priced by the rules", str(exc))
+
+    app.add_exception_handler(PolicyInputError, unpriceable)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(OperationalError, storage)

@@ -41,6 +41,10 @@ def router(
         responses={200: {"description": "Received (receipts, or a ClaimResponse for FHIR)"},
                    422: {"description": "Nothing of the file could be received; the receipt says why"},
                    413: {"description": "Too large"}, 415: {"description": "Neither XML nor FHIR JSON"}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/xml": {"schema": {"type": "string", "description": "A GIAMDINHHS envelope"}},
+            "application/fhir+json": {"schema": {"type": "object", "description": "A FHIR R4 Claim or Bundle"}},
+        }}},
     )  # fmt: skip
     async def submit(
         who: caller,

@@ -137,7 +137,7 @@ def router(
     def contributions(
         who: caller,
         request: Request,
-        household_id: int,
+        household_id: Annotated[int, Path(ge=0, le=2**63 - 1)],
         start: Annotated[date, Query(description="First month")],
         months: Annotated[int, Query(ge=1, le=12)] = 12,
     ) -> Any:
