@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, Subquery, func, insert, select
 
 from bhyt.assessment.engine import EngineResult
 from bhyt.assessment.inputs import HISTORY_COLUMNS, Batch
@@ -34,16 +34,21 @@ class RunInfo:
     overrides: Sequence[str]
 
 
-def history(engine: Engine) -> pa.Table:
-    """Each claim's latest decision in an ordinary run, when it was paid: MA_LK and duplicate key."""
-    ordinary = (AssessmentRun.policy_date.is_(None)) & (AssessmentRun.overrides == "[]")
-    latest = (
+def latest_decisions() -> Subquery:
+    """The id of each claim's latest decision in an ordinary run (what-if runs pay nothing)."""
+    ordinary = AssessmentRun.policy_date.is_(None) & (AssessmentRun.overrides == "[]")
+    return (
         select(func.max(AssessedClaim.id).label("id"))
         .join(AssessmentRun, AssessmentRun.id == AssessedClaim.run_id)
         .where(ordinary, AssessedClaim.claim_id.is_not(None))
         .group_by(AssessedClaim.facility, AssessedClaim.claim_id)
         .subquery()
     )
+
+
+def history(engine: Engine) -> pa.Table:
+    """Each claim's latest decision in an ordinary run, when it was paid: MA_LK and duplicate key."""
+    latest = latest_decisions()
     query = (
         select(
             AssessedClaim.facility,

@@ -9,9 +9,10 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, or_, select
 
-from bhyt.assessment.models import AssessedClaim, AssessmentRun
+from bhyt.assessment.models import AssessedClaim
+from bhyt.assessment.store import latest_decisions
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
 from bhyt.registry.eligibility import COLUMNS, CardIndex, Facility
@@ -60,13 +61,7 @@ def card_index(engine: Engine) -> CardIndex:
 
 
 def _copay_by_person_year(conn: Any) -> dict[tuple[int, int], int]:
-    latest = (
-        select(func.max(AssessedClaim.id).label("id"))
-        .join(AssessmentRun, AssessmentRun.id == AssessedClaim.run_id)
-        .where(AssessmentRun.policy_date.is_(None), AssessmentRun.overrides == "[]")
-        .group_by(AssessedClaim.facility, AssessedClaim.claim_id)
-        .subquery()
-    )
+    latest = latest_decisions()
     query = (
         select(Card.person_id, AssessedClaim.admitted_at, AssessedClaim.assessed_copay)
         .join(latest, latest.c.id == AssessedClaim.id)
@@ -153,13 +148,7 @@ def household_due(
 def visits(engine: Engine, citizen_id: str) -> list[dict[str, Any]]:
     """A person's assessed visits (the latest ordinary assessment of each claim on their cards):
     where, when, the status, what was claimed and what the fund, they and outside the scope paid."""
-    latest = (
-        select(func.max(AssessedClaim.id).label("id"))
-        .join(AssessmentRun, AssessmentRun.id == AssessedClaim.run_id)
-        .where(AssessmentRun.policy_date.is_(None), AssessmentRun.overrides == "[]")
-        .group_by(AssessedClaim.facility, AssessedClaim.claim_id)
-        .subquery()
-    )
+    latest = latest_decisions()
     cards = select(Card.number).join(Person, Person.id == Card.person_id).where(Person.citizen_id == citizen_id)
     keep = ("facility", "claim_id", "card", "status", "admitted_at", "discharged_at", "main_diagnosis",
             "claimed_fund", "assessed_fund", "assessed_copay", "assessed_outside")  # fmt: skip
