@@ -21,6 +21,7 @@ from bhyt.assessment.engine import EngineResult
 from bhyt.assessment.inputs import HISTORY_COLUMNS, Batch
 from bhyt.assessment.models import AssessedClaim, AssessedLine, AssessmentFinding, AssessmentRun, FacilityPeriod
 from bhyt.assessment.outcome import facility_summary
+from bhyt.db import insert_in_chunks
 
 PAID = ("accepted", "partial", "review")  # a review claim is paid if the reviewer agrees
 CHUNK = 5_000
@@ -127,8 +128,7 @@ def save(engine: Engine, info: RunInfo, batch: Batch, rows: list[dict[str, Any]]
             (AssessedLine, _lines(run_id, result.lines)),
             (FacilityPeriod, [dict(f, run_id=run_id) for f in facility_summary(rows, result).to_pylist()]),
         ):
-            for part in _chunks(values):
-                conn.execute(insert(table), part)
+            insert_in_chunks(conn, table, values, CHUNK)
     return run_id
 
 
@@ -145,17 +145,6 @@ def _lines(run_id: int, lines: pa.Table) -> Iterator[dict[str, Any]]:
             "outside_xu": _xu(ln["outside"]),
             "rejected_xu": _xu(ln["rejected"]),
         }
-
-
-def _chunks(values: Any) -> Iterator[list[dict[str, Any]]]:
-    part: list[dict[str, Any]] = []
-    for v in values:
-        part.append(v)
-        if len(part) == CHUNK:
-            yield part
-            part = []
-    if part:
-        yield part
 
 
 def _xu(amount: Decimal | None) -> int | None:

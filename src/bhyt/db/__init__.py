@@ -6,14 +6,28 @@ needs no separate step. Domain code never imports this package; adapters and ser
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, insert
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite:///bhyt.db"
+
+
+def insert_in_chunks(conn: Connection, table: type, rows: Iterable[dict[str, Any]], size: int) -> None:
+    """Insert ``rows`` (a stream: never all in memory) ``size`` at a time, one executemany each."""
+    part: list[dict[str, Any]] = []
+    for row in rows:
+        part.append(row)
+        if len(part) == size:
+            conn.execute(insert(table), part)
+            part = []
+    if part:
+        conn.execute(insert(table), part)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

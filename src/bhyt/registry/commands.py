@@ -14,6 +14,7 @@ from bhyt.console import console
 from bhyt.db import DEFAULT_URL
 from bhyt.db.commands import open_database
 from bhyt.policy.params import default_parameters
+from bhyt.registry.eligibility import today
 from bhyt.registry.load import RegistryInputError, load_registry
 from bhyt.registry.service import card_index, monthly_changes
 
@@ -80,5 +81,5 @@ def check(
         index = card_index(engine)
     finally:
         engine.dispose()
-    at = date.fromisoformat(on) if on else date.today()  # noqa: DTZ011 - the operator's own date
+    at = date.fromisoformat(on) if on else today()
     print(json.dumps(index.check(default_parameters(), at, card, citizen_id, facility).as_json(), ensure_ascii=False))

@@ -12,8 +12,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete
 
+from bhyt.db import insert_in_chunks
 from bhyt.errors import BhytError
 from bhyt.policy.contribution import Funding
 from bhyt.policy.params import ParameterSet
@@ -71,28 +72,18 @@ def load_registry(
     with engine.begin() as conn:
         for table in (Card, Participation, Person, Household, Facility):
             conn.execute(delete(table))
-        _insert(conn, Facility, _facilities(facilities))
+        insert_in_chunks(conn, Facility, _facilities(facilities), CHUNK)
         tell("facilities", facilities.num_rows)
-        _insert(conn, Household, ({"id": h, "province": p, "commune": c} for h, (p, c) in households.items()))
+        rows = ({"id": h, "province": p, "commune": c} for h, (p, c) in households.items())
+        insert_in_chunks(conn, Household, rows, CHUNK)
         tell("households", len(households))
-        _insert(conn, Person, _people(people))
+        insert_in_chunks(conn, Person, _people(people), CHUNK)
         tell("people", people.num_rows)
-        _insert(conn, Participation, _participations(cards, params, person_household, now))
+        insert_in_chunks(conn, Participation, _participations(cards, params, person_household, now), CHUNK)
         tell("participations", cards.num_rows)
-        _insert(conn, Card, _cards(cards, now))
+        insert_in_chunks(conn, Card, _cards(cards, now), CHUNK)
         tell("cards", cards.num_rows)
     return Loaded(facilities.num_rows, len(households), people.num_rows, cards.num_rows, cards.num_rows)
-
-
-def _insert(conn: Any, table: type, rows: Iterator[dict[str, Any]]) -> None:
-    part: list[dict[str, Any]] = []
-    for r in rows:
-        part.append(r)
-        if len(part) == CHUNK:
-            conn.execute(insert(table), part)
-            part = []
-    if part:
-        conn.execute(insert(table), part)
 
 
 def _facilities(t: pa.Table) -> Iterator[dict[str, Any]]:

@@ -8,11 +8,13 @@ from that, the facility's level and the list in force (QĐ 824 to 2024, QĐ 3276
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from bhyt.policy.route import PRIMARY_KINDS
 from bhyt.synth import reference as ref
 from bhyt.synth.nation import Facilities, Frame
 
@@ -25,7 +27,6 @@ IN_SITUATIONS = [0.20, 0.0, 0.45, 0.15, 0.05, 0.15]
 LEVEL_RANK = {"primary": 0, "basic": 1, "specialised": 2}
 NONE = np.array(None, dtype=object)
 LOS_LIFT = 0.15  # calibration: shift of the log length of stay against the profiles' typical values
-PRIMARY_KINDS = ["station", "polyclinic"]  # primary level (cấp ban đầu)
 HOSPITAL_KINDS = ["district", "private", "provincial_basic", "provincial", "central"]
 
 
@@ -173,7 +174,7 @@ def _pick(
     facilities: Facilities,
     rows_for: dict[str, I],
     province: npt.NDArray[np.object_],
-    kinds: list[str],
+    kinds: Sequence[str],
     sel: I,
     out: I,
 ) -> None:
