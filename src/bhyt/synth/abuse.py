@@ -4,8 +4,11 @@ Each kind is made the way it happens (calibration.md §7.2): a borrowed card use
 facility the same day, made-up admissions, a claim sent twice, two inpatient stays that overlap,
 a pricier service than the diagnosis needs, a test panel billed as its parts, a stay stretched,
 a price above the approved list, a service the patient's sex or age rules out, care outside the
-card's validity, and a self-referral claimed as right-route. The truth goes to the labels file,
-which the assessment never reads.
+card's validity, a self-referral claimed as right-route, a patient sent back and forth between two
+hospitals by referral papers (ping-pong), a patient called back again and again for the same
+complaint, a prescription inflated or padded with a costly "tonic", and a facility that from one
+month on pads nearly every visit with tests (a sudden change against its own past and its peers).
+The truth goes to the labels file, which the assessment never reads.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ KINDS = (
     "sex_age_impossible",
     "expired_card",
     "wrong_route",
+    "ping_pong",
+    "repeat_visits",
+    "prescription",
+    "facility_surge",
 )
 # Profiles whose diagnoses never call for a CT: a CT on them is upcoding, not care.
 NO_CT_PROFILES = frozenset(
@@ -45,6 +52,8 @@ NO_CT_PROFILES = frozenset(
         "prostate",
     }
 )
+# Tests a padding facility adds to every visit once it starts (facility_surge).
+SURGE_PADDING = ("svc.us_abdomen", "svc.ecg", "svc.electrolytes", "svc.crp")
 I = npt.NDArray[np.intp]  # noqa: E741
 
 
@@ -302,3 +311,86 @@ class Injector:
         src = self._choose(np.isin(c["route"][:base], self.self_referral), count, taken)
         c["route"][src] = np.where(self.rng.random(src.size) < 0.5, "1.1", "1.3")
         self._label(src, "wrong_route")
+
+    def ping_pong(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        """Outpatient visits at a hospital answered by a referral to another and a referral back, and
+        again: two to four more visits, a few days apart, each sent by the other hospital."""
+        c, f = self.claims, self.facilities.frame
+        hospital = np.isin(f["kind"][c["facility_row"][:base]], HOSPITAL_KINDS)
+        early = c["admitted"][:base] < np.datetime64(f"{self.year}-10-01")
+        src = self._choose(hospital & ~c["inpatient"][:base] & early, max(count // 3, 1), taken)
+        if src.size == 0:
+            return
+        home = c["facility_row"][src]
+        other = self._facility_elsewhere(src)
+        rounds = self.rng.integers(2, 5, src.size)
+        offset = np.zeros(src.size, np.int64)
+        made: list[I] = []
+        for r in range(int(rounds.max())):
+            go = np.flatnonzero(rounds > r)
+            offset[go] += self.rng.integers(3, 9, go.size)
+            at, sender = (other, home) if r % 2 == 0 else (home, other)
+            shift = (offset[go] * 1440).astype("timedelta64[m]")
+            made.append(self._copy(
+                src[go],
+                facility_row=at[go],
+                admitted=c["admitted"][src[go]] + shift,
+                discharged=c["discharged"][src[go]] + shift,
+                situation=np.full(go.size, 2),  # REFERRAL
+                route=np.full(go.size, "1.3", dtype=object),
+                referred_from=f["code"][sender[go]].astype(object),
+            ))  # fmt: skip
+        self._label(np.concatenate(made), "ping_pong")
+
+    def repeat_visits(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        """The same complaint seen again and again at the same facility: three to six more visits
+        within a month of the first, each billed in full."""
+        c = self.claims
+        early = c["admitted"][:base] < np.datetime64(f"{self.year}-11-15")
+        src = self._choose((c["visit_type"][:base] == "01") & early, max(count // 4, 1), taken)
+        if src.size == 0:
+            return
+        rounds = self.rng.integers(3, 7, src.size)
+        offset = np.zeros(src.size, np.int64)
+        made: list[I] = []
+        for r in range(int(rounds.max())):
+            go = np.flatnonzero(rounds > r)
+            offset[go] += self.rng.integers(2, 6, go.size)
+            shift = (offset[go] * 1440).astype("timedelta64[m]")
+            made.append(self._copy(src[go], admitted=c["admitted"][src[go]] + shift,
+                                   discharged=c["discharged"][src[go]] + shift))  # fmt: skip
+        self._label(np.concatenate(made), "repeat_visits")
+
+    def prescription(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        """A prescription inflated (one drug's quantity five to ten times) or padded with a costly
+        glutathione infusion the diagnosis does not call for."""
+        drug_items = [i for k, i in self.items.items() if k.startswith("drug.")]
+        with_drug = np.unique(self.lines["claim"][np.isin(self.lines["item"], drug_items)])
+        has = np.zeros(base, bool)
+        has[with_drug[with_drug < base]] = True
+        src = self._choose(has, count, taken)
+        inflate = self.rng.random(src.size) < 0.5
+        rows = np.flatnonzero(np.isin(self.lines["claim"], src[inflate]) & np.isin(self.lines["item"], drug_items))
+        _, first = np.unique(self.lines["claim"][rows], return_index=True)
+        rows = rows[first]
+        self.lines["quantity_milli"][rows] *= self.rng.integers(5, 11, rows.size)
+        self._add_line(src[~inflate], "drug.glutathione", 10_000)
+        self._label(src, "prescription")
+
+    def facility_surge(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
+        """A hospital that, from a month on, adds the same tests to nine in ten of its visits."""
+        c, f = self.claims, self.facilities.frame
+        month = int(self.rng.integers(4, 10))
+        start = np.datetime64(f"{self.year}-{month:02d}-01")
+        late = c["admitted"][:base] >= start
+        hospital = np.isin(f["kind"][c["facility_row"][:base]], HOSPITAL_KINDS) & late & ~taken[:base]
+        busy = np.bincount(c["facility_row"][:base][hospital], minlength=f["code"].size)
+        if busy.max() == 0:
+            return
+        # The hospital whose visits from that month on number closest to the count: nearly all padded.
+        here = int(np.argmin(np.where(busy > 0, np.abs(busy * 0.9 - count), np.iinfo(np.int64).max)))
+        pool = hospital & (c["facility_row"][:base] == here)
+        src = self._choose(pool & (self.rng.random(base) < 0.9), count, taken)
+        for item in SURGE_PADDING:
+            self._add_line(src, item)
+        self._label(src, "facility_surge")
