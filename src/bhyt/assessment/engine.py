@@ -35,7 +35,7 @@ M2 = "decimal(38, 2)"
 class EngineResult:
     findings: pa.Table  # seq, rule, table, line, a0..a3
     claims: pa.Table  # seq, assessed_rate, fund, copay, outside, rejected, package_cut (cents as decimals)
-    lines: pa.Table  # seq, table, line_no, decision, fund, copay, outside, rejected
+    lines: pa.Table  # seq, table, line_no, item_code, cost_group, quantity, unit_price, total, kept, fund, …
 
 
 def available(rules: tuple[Rule, ...], batch: Batch) -> tuple[Rule, ...]:
@@ -129,6 +129,18 @@ def assess(
                 "discharged_at",
                 "main_diagnosis",
                 "total",
+                # what the claim says about the visit, for the reports and the abuse detectors
+                "citizen_id",
+                "birth_date",
+                "sex",
+                "registered_facility",
+                "facility_level",
+                "route_code",
+                "referred_from",
+                "referred_to",
+                "visit_type",
+                "treatment_days",
+                "inpatient",
                 period=amounts_c.discharged_at.strftime("%Y-%m"),
                 claimed_fund=amounts_c.fund,
                 fund=amounts_c.a_fund,
@@ -261,6 +273,11 @@ def _amounts(
         seq=ln.seq,
         table=ln.table,
         line_no=ln.line_no,
+        item_code=ln.item_code,
+        cost_group=ln.cost_group,
+        quantity=ln.quantity,
+        unit_price=ln.unit_price,
+        total=ln.total,
         kept=ln.kept,
         fund=ibis.ifelse(ln.kept, ln.a_fund, zero),
         copay=ibis.ifelse(ln.kept, ln.a_copay, zero),

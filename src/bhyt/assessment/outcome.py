@@ -25,6 +25,12 @@ from bhyt.assessment.rules import Needs, Severity
 from bhyt.policy.split import to_dong
 
 STATUSES = ("accepted", "partial", "review", "rejected", "invalid")
+# Columns of the engine's claims written beside each decision in claims.parquet.
+VISIT_COLUMNS = (
+    "seq", "period", "card_group", "citizen_id", "birth_date", "sex", "registered_facility", "facility_level",
+    "route_code", "referred_from", "referred_to", "visit_type", "main_diagnosis", "admitted_at", "discharged_at",
+    "treatment_days", "inpatient", "n_lines", "total",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,15 @@ def write(out: Path, rows: list[dict[str, Any]], result: EngineResult) -> dict[s
             "rules": [sorted({f["rule"] for f in r["findings"] if f["severity"] != "info"}) for r in rows],
         }
     )
+    # What each claim says about the visit, beside its decision (null for an unreadable HOSO): the
+    # abuse detectors (bhyt detect) read the run's folder alone.
+    position, indices = 0, []
+    for r in rows:
+        indices.append(None if r["status"] == "invalid" else position)
+        position += r["status"] != "invalid"
+    visit = result.claims.select(list(VISIT_COLUMNS)).take(pa.array(indices, pa.int64()))
+    for name in VISIT_COLUMNS:
+        claims = claims.append_column("claimed_total" if name == "total" else name, visit[name])
     pq.write_table(claims, paths["claims"])
     pq.write_table(result.lines, paths["lines"])
     findings = [dict(f, facility=r["facility"], claim_id=r["claim_id"]) for r in rows for f in r["findings"]]

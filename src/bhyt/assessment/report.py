@@ -9,24 +9,24 @@ from typing import Any
 from bhyt.assessment.outcome import largest_reductions
 
 
-def _bars(title: str, items: list[tuple[str, int]], unit: str) -> str:
+def bars(title: str, items: list[tuple[str, int]], unit: str) -> str:
     """A horizontal bar chart as inline SVG."""
     if not items:
         return f"<h2>{escape(title)}</h2><p>None.</p>"
     top = max(abs(v) for _, v in items) or 1
     height = 22 * len(items) + 10
-    bars = []
+    parts = []
     for i, (label, value) in enumerate(items):
         width = int(460 * abs(value) / top)
         y = 5 + 22 * i
-        bars.append(
+        parts.append(
             f'<text x="0" y="{y + 14}" font-size="12">{escape(label)}</text>'
             f'<rect x="260" y="{y}" width="{width}" height="16" fill="#2b6cb0"><title>{value:,} {unit}</title></rect>'
             f'<text x="{265 + width}" y="{y + 14}" font-size="12">{value:,}</text>'
         )
     return (
         f'<h2>{escape(title)}</h2><svg role="img" aria-label="{escape(title)}" width="900" height="{height}">'
-        + "".join(bars)
+        + "".join(parts)
         + "</svg>"
     )
 
@@ -59,9 +59,9 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{t
 <p>Source: {escape(source)}</p>
 <p id="totals">{len(rows):,} claims; claimed from the fund {claimed:,} VND; assessed {assessed:,} VND;
 reduction {claimed - assessed:,} VND.</p>
-{_bars("Claims by status", sorted(statuses.items()), "claims")}
-{_bars("Reduction by rule (VND)", [(r, v) for r, _, v in by_rule[:15]], "VND")}
-{_bars("Reduction by facility (VND, top 15)", [(k, c - a) for k, _, c, a in worst], "VND")}
+{bars("Claims by status", sorted(statuses.items()), "claims")}
+{bars("Reduction by rule (VND)", [(r, v) for r, _, v in by_rule[:15]], "VND")}
+{bars("Reduction by facility (VND, top 15)", [(k, c - a) for k, _, c, a in worst], "VND")}
 <h2>Facilities with the largest reduction</h2>
 <table><tr><th>facility</th><th>claimed</th><th>assessed</th><th>reduction</th></tr>{table_rows}</table>
 <h2>Reduction by rule</h2><table><tr><th>rule</th><th>claims</th><th>VND</th></tr>{rule_rows}</table>
