@@ -11,6 +11,7 @@ from bhyt.assessment.commands import assess_cmd, rules_app
 from bhyt.claims.commands import export, ingest
 from bhyt.console import console
 from bhyt.db.commands import open_database
+from bhyt.fraud.commands import detect_cmd
 from bhyt.policy import commands as policy_commands
 from bhyt.registry import commands as registry_commands
 from bhyt.security.commands import audit, token
@@ -27,6 +28,7 @@ app.command("ingest")(ingest)
 app.command("export")(export)
 app.add_typer(rules_app, name="rules")
 app.command("assess")(assess_cmd)
+app.command("detect")(detect_cmd)
 app.add_typer(registry_commands.app, name="registry")
 app.command("token")(token)
 app.command("audit")(audit)

@@ -6,7 +6,8 @@ from alembic import context
 
 import bhyt.assessment.models  # registers the assessment tables
 import bhyt.claims.models
-import bhyt.registry.models  # noqa: F401  (registers the claims, assessment and registry tables)
+import bhyt.fraud.models
+import bhyt.registry.models  # noqa: F401  (registers the claims, assessment, detection and registry tables)
 from bhyt.db.models import Base
 
 connection = context.config.attributes["connection"]

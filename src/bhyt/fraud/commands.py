@@ -1,0 +1,159 @@
+"""``bhyt detect ASSESS_OUT [--evaluate LABELS]`` and ``bhyt detect train``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from bhyt.console import console
+from bhyt.db.commands import open_database
+from bhyt.fraud.evaluate import BUDGETS, Evaluation, evaluate, read_labels
+from bhyt.fraud.features import DetectInputError
+from bhyt.fraud.model import ModelError
+from bhyt.fraud.patterns import BY_CODE, PATTERNS
+
+TRAIN = "train"
+
+
+def detect_cmd(
+    target: Annotated[
+        str, typer.Argument(metavar="ASSESS_OUT", help="The --out folder of `bhyt assess`, or `train` to retrain.")
+    ],
+    evaluate_labels: Annotated[
+        Path | None, typer.Option("--evaluate", help="The synthetic nation's labels.parquet: measure the ranking.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the worklists and report (default ASSESS_OUT/detect).")
+    ] = (None),
+    top: Annotated[int | None, typer.Option(min=1, help="Claims on the worklist (default the top 1%, ≥ 100).")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the explanations: vi or en.")] = "vi",
+    db: Annotated[str | None, typer.Option(help="Database URL: the run and its worklists are stored there.")] = None,
+    people: Annotated[int, typer.Option(help="train: people in each synthetic nation.")] = 100_000,
+    seeds: Annotated[str, typer.Option(help="train: training seeds, comma-separated.")] = "101,102",
+    validation_seed: Annotated[int, typer.Option(help="train: the held-out nation's seed.")] = 103,
+    model_dir: Annotated[Path | None, typer.Option(help="The model folder (default: the one shipped).")] = None,
+) -> None:
+    """Rank assessed claims and facilities by the risk of abuse, with reasons; or retrain the model."""
+    from bhyt.fraud.model import MODEL_DIR
+
+    err = console(stderr=True)
+    if lang not in ("vi", "en"):
+        raise typer.BadParameter("--lang takes vi or en")
+    if target == TRAIN:
+        _train(people, seeds, validation_seed, model_dir or MODEL_DIR)
+        return
+    from bhyt.fraud.detect import detect, write
+    from bhyt.fraud.report import render
+
+    run = Path(target)
+    try:
+        with err.status("scoring claims"):
+            d = detect(run, top, lang, model_dir or MODEL_DIR)
+            ev = None
+            if evaluate_labels is not None:
+                ev = evaluate(d.features, d.risk, read_labels(evaluate_labels, d.features), d.hits)
+    except (DetectInputError, ModelError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    folder = out or run / "detect"
+    paths = write(folder, d)
+    report = folder / "report.html"
+    report.write_text(render(d, str(run), ev), encoding="utf-8")
+    if ev is not None:
+        (folder / "evaluation.json").write_text(json.dumps(_as_dict(ev), indent=1) + "\n", encoding="utf-8")
+    show = console()
+    _worklist(show, d.claims[:15], d.facilities[:10])
+    if db is not None:
+        store = open_database(db, err)
+        try:
+            from bhyt.fraud.store import save
+
+            run_id = save(store, str(run), d)
+        except SQLAlchemyError as exc:
+            err.print(f"[red]error:[/red] the detection run was not stored in {db}: {exc.__class__.__name__}: {exc}")
+            raise typer.Exit(2) from None
+        finally:
+            store.dispose()
+        err.print(f"stored: detection run {run_id} in {db}")
+    err.print(f"worklists: {paths['worklist_claims']}, {paths['worklist_facilities']}; review form: {paths['review']}")
+    err.print(f"report: {report}")
+    if ev is not None:
+        _evaluation(show, ev)
+        print(ev.result_line(), flush=True)
+
+
+def _train(people: int, seeds: str, validation_seed: int, model_dir: Path) -> None:
+    from bhyt.fraud.train import train
+
+    try:
+        seed_list = tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"--seeds takes comma-separated integers, got {seeds!r}") from None
+    if validation_seed in seed_list:
+        raise typer.BadParameter("--validation-seed must not be one of --seeds")
+    err = console(stderr=True)
+    meta = train(people, seed_list, validation_seed, model_dir=model_dir, say=err.print)
+    v = meta["validation"]
+    console().print(f"model written to {model_dir}; validation (seed {v['seed']}, other provinces): "
+                    f"ROC-AUC {v['roc_auc']}, PR-AUC {v['pr_auc']}, "
+                    f"precision top 1% {v['precision_top1']}")  # fmt: skip
+
+
+def _worklist(out: object, claims: list[dict[str, object]], facilities: list[dict[str, object]]) -> None:
+    t = Table("rank", "facility", "claim", "risk", "at risk (VND)", "patterns", "why", title="Claims to review")
+    for c in claims:
+        why = "; ".join(c["explanations"] or c["reasons"])  # type: ignore[arg-type]
+        t.add_row(str(c["rank"]), str(c["facility"]), str(c["claim_id"]), f"{c['risk']:.3f}", f"{c['at_risk']:,}",
+                  ", ".join(c["patterns"]), why[:120])  # type: ignore[arg-type]  # fmt: skip
+    f = Table(
+        "rank", "facility", "level", "claims", "at risk (VND)", "flagged", "patterns", title="Facilities to review"
+    )
+    for r in facilities:
+        f.add_row(str(r["rank"]), str(r["facility"]), str(r["level"]), f"{r['claims']:,}", f"{r['at_risk']:,}",
+                  f"{r['flagged_share']:.1%}", ", ".join(r["top_patterns"]))  # type: ignore[arg-type]  # fmt: skip
+    out.print(t)  # type: ignore[attr-defined]
+    out.print(f)  # type: ignore[attr-defined]
+
+
+def _evaluation(out: object, ev: Evaluation) -> None:
+    t = Table("kind", "claims", *(f"{x} top {b:.0%}" for b in BUDGETS for x in ("recall", "baseline")), "× baseline",
+              "all: recall top 5%", "detector", "precision", "recall", "clean FPR",
+              title="Evaluation per pattern (recall: the kind among clean claims; all: in the ranking of "
+                    "all claims)")  # fmt: skip
+    for kind, n in sorted(ev.kinds.items()):
+        detector = next((p for p in PATTERNS if kind in p.kinds), None)
+        p, r, fpr = ev.detectors[detector.code] if detector else (float("nan"),) * 3
+        model, base = ev.model.recall_vs_clean[kind], ev.baseline.recall_vs_clean[kind]
+        cells = [f"{rk[b]:.3f}" for b in BUDGETS for rk in (model, base)]
+        times = f"{model[0.01] / base[0.01]:.1f}" if base[0.01] > 0 else "∞"
+        t.add_row(kind, f"{n:,}", *cells, times, f"{ev.model.recall_by_kind[kind][0.05]:.3f}",
+                  detector.code if detector else "—", f"{p:.3f}", f"{r:.3f}", f"{fpr:.5f}")  # fmt: skip
+    m, b = ev.model, ev.baseline
+    o = Table("", "ROC-AUC", "PR-AUC", "precision top 1%", "recall top 1%", "precision top 5%", "recall top 5%",
+              "abusive money in top 1%", title=f"Overall: {ev.claims:,} claims, {ev.positives:,} labelled")  # fmt: skip
+    for name, x in (("model", m), ("baseline (cost z-score)", b)):
+        o.add_row(name, f"{x.roc_auc:.4f}", f"{x.pr_auc:.4f}", f"{x.precision[0.01]:.3f}", f"{x.recall[0.01]:.3f}",
+                  f"{x.precision[0.05]:.3f}", f"{x.recall[0.05]:.3f}", f"{x.money_top1:.1%}")  # fmt: skip
+    out.print(t)  # type: ignore[attr-defined]
+    out.print(o)  # type: ignore[attr-defined]
+    out.print("Synthetic data: the abuse was injected by known rules, so it is easier to find than in real claims.")  # type: ignore[attr-defined]
+
+
+def _as_dict(ev: Evaluation) -> dict[str, object]:
+    def r(x: object) -> dict[str, object]:
+        d = dict(vars(x))
+        for k in ("precision", "recall"):
+            d[k] = {f"top{int(b * 100)}": v for b, v in d[k].items()}
+        for key in ("recall_by_kind", "recall_vs_clean"):
+            d[key] = {k: {f"top{int(b * 100)}": v for b, v in x_.items()} for k, x_ in d[key].items()}
+        return d
+
+    return {"claims": ev.claims, "positives": ev.positives, "kinds": ev.kinds, "model": r(ev.model),
+            "baseline": r(ev.baseline),
+            "detectors": {k: {"precision": p, "recall": rc, "clean_fpr": f} for k, (p, rc, f) in ev.detectors.items()},
+            "patterns": {p.code: BY_CODE[p.code].title for p in PATTERNS}}  # fmt: skip

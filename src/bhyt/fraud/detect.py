@@ -1,0 +1,165 @@
+"""Detection over one assessment run: scores, detectors, the ranked worklists and what they are worth.
+
+Claims are ranked by the learned risk; each carries the detectors that fired (with their sentences),
+the score's strongest features, the claims involved, and the expected amount at risk (risk × the
+fund it claims, whole đồng). Facilities are ranked by their expected amount at risk, with their
+share of high-risk claims, their standing against peers of their kind and their top patterns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bhyt.fraud.features import BY_NAME, NAMES, compute
+from bhyt.fraud.model import MODEL_DIR, Model, inputs
+from bhyt.fraud.patterns import BY_CODE, PATTERNS, columns, fired
+
+HIGH_RISK = 0.5  # a claim at or above this risk counts as flagged in the facility figures
+
+
+@dataclass
+class Detection:
+    features: pa.Table
+    risk: np.ndarray[Any, np.dtype[np.float64]]
+    anomaly: np.ndarray[Any, np.dtype[np.float64]]
+    hits: dict[str, np.ndarray[Any, np.dtype[np.bool_]]]
+    claims: list[dict[str, Any]]  # the claim worklist, best first
+    facilities: list[dict[str, Any]]  # the facility worklist, best first
+    model_meta: dict[str, Any]
+
+
+def _patterns_of(hits: dict[str, np.ndarray[Any, np.dtype[np.bool_]]], i: int) -> list[str]:
+    return [p.code for p in PATTERNS if hits[p.code][i]]
+
+
+def detect(run: Path, top: int | None = None, lang: str = "vi", model_dir: Path = MODEL_DIR) -> Detection:
+    """Score every claim of the run in ``run``; a worklist of the ``top`` claims (default: the top 1%,
+    at least 100) and of every facility."""
+    model = Model(model_dir)
+    features = compute(run)
+    x = inputs(features)
+    risk = model.risk(x)
+    anomaly = x[:, -1] if x.shape[0] else np.zeros(0)
+    cols = columns(features, NAMES)
+    hits = fired(cols)
+    n = features.num_rows
+    k = min(n, top if top is not None else max(100, n // 100))
+    order = np.argsort(-risk, kind="stable")
+    chosen = order[:k]
+    why = model.reasons(x[chosen])
+    key = features.select(["facility", "claim_id", "card", "status", "claimed_fund", "related"]).to_pylist()
+    claims = []
+    for rank, (i, reasons) in enumerate(zip(chosen.tolist(), why, strict=True), start=1):
+        values = {name: float(cols[name][i]) for name in NAMES}
+        codes = _patterns_of(hits, i)
+        claims.append(
+            {
+                "rank": rank,
+                **{f: key[i][f] for f in ("facility", "claim_id", "card", "status", "claimed_fund")},
+                "risk": round(float(risk[i]), 4),
+                "anomaly": round(float(anomaly[i]), 4),
+                "at_risk": round(float(risk[i]) * key[i]["claimed_fund"]),
+                "patterns": codes,
+                "explanations": [BY_CODE[c].text(values, lang) for c in codes],
+                "reasons": [_reason(r, lang) for r in reasons],
+                "related": key[i]["related"],
+            }
+        )
+    return Detection(features, risk, anomaly, hits, claims, _facilities(features, risk, hits, cols), model.meta)
+
+
+def _reason(name: str, lang: str) -> str:
+    if name == "anomaly":
+        return "bất thường so với toàn bộ hồ sơ" if lang == "vi" else "unusual against all claims"
+    f = BY_NAME[name]
+    return f.text_vi if lang == "vi" else f.text
+
+
+def _facilities(features: pa.Table, risk: Any, hits: dict[str, Any], cols: dict[str, Any]) -> list[dict[str, Any]]:
+    fac = np.asarray(features["facility"].to_pylist(), dtype=object)
+    level = features["facility_level"].to_pylist()
+    money = features["claimed_fund"].to_numpy(zero_copy_only=False).astype(np.float64)
+    out = []
+    for code in sorted(set(fac.tolist())):
+        mine = fac == code
+        i0 = int(np.flatnonzero(mine)[0])
+        flagged = mine & (risk >= HIGH_RISK)
+        counts = Counter({p.code: int((hits[p.code] & flagged).sum()) for p in PATTERNS})
+        claimed = float(money[mine].sum())
+        at_risk = float((risk[mine] * money[mine]).sum())
+        out.append(
+            {
+                "facility": code,
+                "level": level[i0],
+                "claims": int(mine.sum()),
+                "claimed_fund": round(claimed),
+                "at_risk": round(at_risk),
+                "at_risk_share": round(at_risk / claimed, 4) if claimed > 0 else 0.0,
+                "flagged": int(flagged.sum()),
+                "flagged_share": round(float(flagged.sum() / mine.sum()), 4),
+                "mean_risk": round(float(risk[mine].mean()), 4),
+                "cost_z": round(float(cols["fac_cost_z"][i0]), 2),
+                "services_z": round(float(cols["fac_lines_z"][i0]), 2),
+                "admission_z": round(float(cols["fac_admission_z"][i0]), 2),
+                "top_patterns": [c for c, v in counts.most_common(3) if v > 0],
+            }
+        )
+    out.sort(key=lambda f: (-f["at_risk"], f["facility"]))
+    for rank, f in enumerate(out, start=1):
+        f["rank"] = rank
+    return out
+
+
+def write(out: Path, d: Detection) -> dict[str, Path]:
+    """Parquet (every claim's score, both worklists) and the review screen's JSON under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {n: out / f"{n}.parquet" for n in ("scores", "worklist_claims", "worklist_facilities")}
+    f = d.features
+    scores = pa.table(
+        {
+            "seq": f["seq"],
+            "facility": f["facility"],
+            "claim_id": f["claim_id"],
+            "risk": pa.array(d.risk, pa.float64()),
+            "anomaly": pa.array(d.anomaly, pa.float64()),
+            "at_risk": pa.array(np.rint(d.risk * f["claimed_fund"].to_numpy().astype(np.float64)), pa.float64()).cast(
+                pa.int64()
+            ),
+            "patterns": pa.array([_patterns_of(d.hits, i) for i in range(f.num_rows)], pa.list_(pa.string())),
+        }
+    )
+    pq.write_table(scores, paths["scores"])
+    pq.write_table(_table(d.claims, CLAIM_TYPES), paths["worklist_claims"])
+    pq.write_table(_table(d.facilities, FACILITY_TYPES), paths["worklist_facilities"])
+    review = out / "review.json"
+    doc = {"model": {k: d.model_meta.get(k) for k in ("trained", "validation")}, "claims": d.claims,
+           "facilities": d.facilities}  # fmt: skip
+    review.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    paths["review"] = review
+    return paths
+
+
+CLAIM_TYPES: dict[str, pa.DataType] = {
+    "rank": pa.int32(), "facility": pa.string(), "claim_id": pa.string(), "card": pa.string(), "status": pa.string(),
+    "claimed_fund": pa.int64(), "risk": pa.float64(), "anomaly": pa.float64(), "at_risk": pa.int64(),
+    "patterns": pa.list_(pa.string()), "explanations": pa.list_(pa.string()), "reasons": pa.list_(pa.string()),
+    "related": pa.list_(pa.string()),
+}  # fmt: skip
+FACILITY_TYPES: dict[str, pa.DataType] = {
+    "rank": pa.int32(), "facility": pa.string(), "level": pa.string(), "claims": pa.int64(),
+    "claimed_fund": pa.int64(), "at_risk": pa.int64(), "at_risk_share": pa.float64(), "flagged": pa.int64(),
+    "flagged_share": pa.float64(), "mean_risk": pa.float64(), "cost_z": pa.float64(), "services_z": pa.float64(),
+    "admission_z": pa.float64(), "top_patterns": pa.list_(pa.string()),
+}  # fmt: skip
+
+
+def _table(rows: list[dict[str, Any]], types: dict[str, pa.DataType]) -> pa.Table:
+    return pa.table({k: pa.array([r[k] for r in rows], t) for k, t in types.items()})
