@@ -97,6 +97,19 @@ def test_out_folder_has_results_and_a_report(nation: Path, tmp_path: Path) -> No
     assert "<svg" in html
     assert "Reduction by rule" in html
     assert str(out / "report.html") in done.stderr
+    # Each decision sits beside the visit it decided (what bhyt detect reads), row for row with the lake.
+    claims = pq.read_table(out / "claims.parquet").to_pylist()
+    lake = {
+        (c["facility"], c["claim_id"]): c for c in pq.ParquetDataset(str(nation / "lake" / "claims")).read().to_pylist()
+    }
+    for c in claims:
+        source = lake[(c["facility"], c["claim_id"])]
+        assert (c["main_diagnosis"], c["admitted_at"], c["card"]) == (source["main_diagnosis"], source["admitted_at"],
+                                                                     source["card"])  # fmt: skip
+        assert c["claimed_total"] == source["total"]
+    lines = pq.read_table(out / "lines.parquet", columns=["seq", "item_code", "quantity", "total"])
+    assert lines.num_rows == sum(c["n_lines"] for c in claims)
+    assert lines["item_code"].null_count == 0
 
 
 def test_what_if_reports_the_cost_of_a_change(nation: Path) -> None:

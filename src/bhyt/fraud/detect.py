@@ -55,22 +55,23 @@ def detect(run: Path, top: int | None = None, lang: str = "vi", model_dir: Path 
     order = np.argsort(-risk, kind="stable")
     chosen = order[:k]
     why = model.reasons(x[chosen])
-    key = features.select(["facility", "claim_id", "card", "status", "claimed_fund", "related"]).to_pylist()
+    keys = ["facility", "claim_id", "card", "status", "claimed_fund", "related"]
+    key = features.select(keys).take(pa.array(chosen, pa.int64())).to_pylist()
     claims = []
-    for rank, (i, reasons) in enumerate(zip(chosen.tolist(), why, strict=True), start=1):
+    for rank, (i, row, reasons) in enumerate(zip(chosen.tolist(), key, why, strict=True), start=1):
         values = {name: float(cols[name][i]) for name in NAMES}
         codes = _patterns_of(hits, i)
         claims.append(
             {
                 "rank": rank,
-                **{f: key[i][f] for f in ("facility", "claim_id", "card", "status", "claimed_fund")},
+                **{f: row[f] for f in keys[:-1]},
                 "risk": round(float(risk[i]), 4),
                 "anomaly": round(float(anomaly[i]), 4),
-                "at_risk": round(float(risk[i]) * key[i]["claimed_fund"]),
+                "at_risk": round(float(risk[i]) * row["claimed_fund"]),
                 "patterns": codes,
                 "explanations": [BY_CODE[c].text(values, lang) for c in codes],
                 "reasons": [_reason(r, lang) for r in reasons],
-                "related": key[i]["related"],
+                "related": row["related"],
             }
         )
     return Detection(features, risk, anomaly, hits, claims, _facilities(features, risk, hits, cols), model.meta)
@@ -84,28 +85,36 @@ def _reason(name: str, lang: str) -> str:
 
 
 def _facilities(features: pa.Table, risk: Any, hits: dict[str, Any], cols: dict[str, Any]) -> list[dict[str, Any]]:
-    fac = np.asarray(features["facility"].to_pylist(), dtype=object)
-    level = features["facility_level"].to_pylist()
+    """Per facility (grouped with one sort, not a pass per facility): money at risk, flagged claims,
+    standing against its peers, the patterns of its flagged claims."""
+    codes, group = np.unique(np.asarray(features["facility"].to_pylist(), dtype=object), return_inverse=True)
+    first = np.full(codes.size, -1, np.int64)
+    first[group[::-1]] = np.arange(group.size)[::-1]  # each facility's first claim
+    level = features["facility_level"].take(pa.array(first)).to_pylist()
     money = features["claimed_fund"].to_numpy(zero_copy_only=False).astype(np.float64)
+    flagged = risk >= HIGH_RISK
+
+    def per(weights: Any) -> Any:
+        return np.bincount(group, weights=weights, minlength=codes.size)
+
+    claims, claimed, at_risk = per(None), per(money), per(risk * money)
+    n_flagged, risk_sum = per(flagged.astype(np.float64)), per(risk)
+    by_pattern = {p.code: per((hits[p.code] & flagged).astype(np.float64)) for p in PATTERNS}
     out = []
-    for code in sorted(set(fac.tolist())):
-        mine = fac == code
-        i0 = int(np.flatnonzero(mine)[0])
-        flagged = mine & (risk >= HIGH_RISK)
-        counts = Counter({p.code: int((hits[p.code] & flagged).sum()) for p in PATTERNS})
-        claimed = float(money[mine].sum())
-        at_risk = float((risk[mine] * money[mine]).sum())
+    for g, code in enumerate(codes.tolist()):
+        counts = Counter({c: int(v[g]) for c, v in by_pattern.items()})
+        i0 = int(first[g])
         out.append(
             {
                 "facility": code,
-                "level": level[i0],
-                "claims": int(mine.sum()),
-                "claimed_fund": round(claimed),
-                "at_risk": round(at_risk),
-                "at_risk_share": round(at_risk / claimed, 4) if claimed > 0 else 0.0,
-                "flagged": int(flagged.sum()),
-                "flagged_share": round(float(flagged.sum() / mine.sum()), 4),
-                "mean_risk": round(float(risk[mine].mean()), 4),
+                "level": level[g],
+                "claims": int(claims[g]),
+                "claimed_fund": round(float(claimed[g])),
+                "at_risk": round(float(at_risk[g])),
+                "at_risk_share": round(float(at_risk[g] / claimed[g]), 4) if claimed[g] > 0 else 0.0,
+                "flagged": int(n_flagged[g]),
+                "flagged_share": round(float(n_flagged[g] / claims[g]), 4),
+                "mean_risk": round(float(risk_sum[g] / claims[g]), 4),
                 "cost_z": round(float(cols["fac_cost_z"][i0]), 2),
                 "services_z": round(float(cols["fac_lines_z"][i0]), 2),
                 "admission_z": round(float(cols["fac_admission_z"][i0]), 2),
