@@ -2,10 +2,11 @@
 
 It generates a small synthetic province (Cần Thơ, in seconds) as claim files and a Parquet lake,
 then prices a handful of example visits and households with the policy core, each chosen to show
-one rule at work. Later stages extend it into the full pipeline (intake → assessment → fraud).
+one rule at work, through the whole pipeline (registry → intake → assessment → abuse detection).
 The registry is loaded into ``out/demo/claims.db`` (with a few card checks); intake ingests the
 province's files into the same database and exports the claims lake; the assessment stores its run
-there; the end tells how to serve it all over HTTP.
+there, and the abuse detection ranks the assessed claims (worklists, report, evaluation against the
+synthetic truth); the end tells how to serve it all over HTTP.
 """
 
 from __future__ import annotations
@@ -310,6 +311,36 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
     )
 
 
+def detection(console: Console, run: Path, labels: Path) -> None:
+    """Rank the assessed claims and facilities by the risk of abuse; measure it against the truth."""
+    from bhyt.fraud.commands import show_evaluation, show_worklist
+    from bhyt.fraud.detect import detect
+    from bhyt.fraud.detect import write as write_detection
+    from bhyt.fraud.evaluate import evaluate, read_labels
+    from bhyt.fraud.report import render
+    from bhyt.fraud.store import save as save_detection
+
+    started = time.perf_counter()
+    d = detect(run, lang="en")
+    ev = evaluate(d.features, d.risk, read_labels(labels, d.features), d.hits)
+    folder = run / "detect"
+    write_detection(folder, d)
+    (folder / "report.html").write_text(render(d, str(run), ev), encoding="utf-8")
+    engine = connect(f"sqlite:///{DEMO_DB}")
+    try:
+        run_id = save_detection(engine, str(run), d)
+    finally:
+        engine.dispose()
+    elapsed = time.perf_counter() - started
+    show_worklist(console, d.claims[:10], d.facilities[:5])
+    show_evaluation(console, ev)
+    console.print(
+        f"{d.features.num_rows:,} claims scored in {elapsed:.1f} s (detection run {run_id} in {DEMO_DB}); "
+        f"worklists, review JSON and the HTML report under {folder}"
+    )
+    console.print(ev.result_line())
+
+
 def run(console: Console) -> None:
     params = default_parameters()
     config = DEMO_PROVINCE
@@ -327,14 +358,16 @@ def run(console: Console) -> None:
     intake(console, config.out / "xml")
     console.print("[bold]4. Assessment[/bold]: every ingested claim through the rule catalogue (DuckDB)")
     assessment(console, DEMO_OUT / "intake", config.out)
-    console.print("[bold]5. The policy core at work[/bold]")
+    console.print("[bold]5. Abuse detection[/bold]: patterns and a learned risk score over the assessed claims")
+    detection(console, DEMO_OUT / "assessment", config.out / "labels.parquet")
+    console.print("[bold]6. The policy core at work[/bold]")
     console.print(visits_table(params))
     console.print(contributions_table(params))
     console.print(
         "Try [bold]bhyt policy explain --help[/bold] to price your own visit step by step, and "
         "[bold]bhyt policy show --date 2026-07-01[/bold] for every rule in force."
     )
-    console.print("[bold]6. The service[/bold]: card checks, the registry and claims over HTTP")
+    console.print("[bold]7. The service[/bold]: card checks, the registry and claims over HTTP")
     console.print(
         "  export BHYT_TOKEN_SECRET=$(openssl rand -hex 32)\n"
         f"  .venv/bin/bhyt serve --db sqlite:///{DEMO_DB}\n"

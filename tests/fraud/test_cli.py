@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,30 @@ def test_train_writes_a_model_that_loads(tmp_path: Path) -> None:
     assert 0.5 < meta["validation"]["roc_auc"] <= 1.0
     shipped = json.loads((Path(__import__("bhyt").__file__).parent / "fraud" / "model" / "risk.json").read_text())
     assert shipped["validation"]["seed"] not in shipped["trained"]["seeds"]
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_reports_render_in_a_headless_browser(assessed: tuple[Path, Path], tmp_path: Path) -> None:
+    """The assessment and detection reports as a browser builds them: charts drawn, worklist filled."""
+    run, labels = assessed
+    out = tmp_path / "detect"
+    done = subprocess.run([BHYT, "detect", str(run), "--evaluate", str(labels), "--out", str(out), "--lang", "en"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pages = ((run / "report.html", ("Claims by status", "Reduction by rule")),
+             (out / "report.html", ("Risk score distribution", "Claims to review", "Evaluation")))  # fmt: skip
+    for page, marks in pages:
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        ).stdout  # fmt: skip
+        for mark in marks:
+            assert mark in dom, (page, mark)
+        assert dom.count("<rect") >= 5, page
+    rows = dom.split('id="worklist"')[1].split("</table>")[0].count("<tr>")
+    assert rows > 10

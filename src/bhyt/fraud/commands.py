@@ -67,7 +67,7 @@ def detect_cmd(
     if ev is not None:
         (folder / "evaluation.json").write_text(json.dumps(_as_dict(ev), indent=1) + "\n", encoding="utf-8")
     show = console()
-    _worklist(show, d.claims[:15], d.facilities[:10])
+    show_worklist(show, d.claims[:15], d.facilities[:10])
     if db is not None:
         store = open_database(db, err)
         try:
@@ -83,7 +83,7 @@ def detect_cmd(
     err.print(f"worklists: {paths['worklist_claims']}, {paths['worklist_facilities']}; review form: {paths['review']}")
     err.print(f"report: {report}")
     if ev is not None:
-        _evaluation(show, ev)
+        show_evaluation(show, ev)
         print(ev.result_line(), flush=True)
 
 
@@ -104,7 +104,7 @@ def _train(people: int, seeds: str, validation_seed: int, model_dir: Path) -> No
                     f"precision top 1% {v['precision_top1']}")  # fmt: skip
 
 
-def _worklist(out: object, claims: list[dict[str, object]], facilities: list[dict[str, object]]) -> None:
+def show_worklist(out: object, claims: list[dict[str, object]], facilities: list[dict[str, object]]) -> None:
     t = Table("rank", "facility", "claim", "risk", "at risk (VND)", "patterns", "why", title="Claims to review")
     for c in claims:
         why = "; ".join(c["explanations"] or c["reasons"])  # type: ignore[arg-type]
@@ -120,7 +120,7 @@ def _worklist(out: object, claims: list[dict[str, object]], facilities: list[dic
     out.print(f)  # type: ignore[attr-defined]
 
 
-def _evaluation(out: object, ev: Evaluation) -> None:
+def show_evaluation(out: object, ev: Evaluation) -> None:
     t = Table("kind", "claims", *(f"{x} top {b:.0%}" for b in BUDGETS for x in ("recall", "baseline")), "× baseline",
               "all: recall top 5%", "detector", "precision", "recall", "clean FPR",
               title="Evaluation per pattern (recall: the kind among clean claims; all: in the ranking of "
