@@ -66,6 +66,7 @@ FEATURES: tuple[Feature, ...] = (
         "the facility is in another province than the card's registration",
         "cơ sở ở tỉnh khác nơi đăng ký ban đầu",
     ),
+    Feature("referred", "sent by another facility's referral paper", "có giấy chuyển tuyến từ cơ sở khác"),
     Feature(
         "same_day_elsewhere",
         "the card was used at another facility earlier the same day",
@@ -272,6 +273,7 @@ SELECT c.seq, c.facility, c.claim_id, c.card, c.status, c.claimed_fund, c.assess
        cf.card_facilities,
        CAST(cf.card_claims = 1 AS INTEGER) AS only_claim,
        CAST(left(coalesce(c.registered_facility, ''), 2) <> left(c.facility, 2) AS INTEGER) AS away,
+       CAST(c.referred_from IS NOT NULL AS INTEGER) AS referred,
        coalesce(p.same_day_elsewhere, 0) AS same_day_elsewhere,
        least(coalesce(p.hours_after_elsewhere, 720), 720) AS hours_after_elsewhere,
        coalesce(p.overlap_later, 0) AS overlap_later,

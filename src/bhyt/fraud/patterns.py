@@ -41,11 +41,12 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "card_sharing", "One card at distant facilities within hours", "Một thẻ dùng ở nơi xa nhau trong vài giờ",
         ("card_sharing",),
-        lambda f: (f["same_day_elsewhere"] > 0) & (f["hours_after_elsewhere"] <= 12) & (f["away"] > 0),
-        "the card was used at another facility {hours_after_elsewhere:.1f} h earlier the same day, and this "
-        "facility is in another province than the card's registration",
-        "thẻ đã được dùng ở cơ sở khác {hours_after_elsewhere:.1f} giờ trước trong cùng ngày, cơ sở này ở tỉnh "
-        "khác nơi đăng ký ban đầu",
+        lambda f: (f["same_day_elsewhere"] > 0) & (f["hours_after_elsewhere"] <= 12)
+        & ((f["away"] > 0) | (f["referred"] == 0)),
+        "the card was used at another facility {hours_after_elsewhere:.1f} h earlier the same day, with no "
+        "referral between them or in another province than the card's registration",
+        "thẻ đã được dùng ở cơ sở khác {hours_after_elsewhere:.1f} giờ trước trong cùng ngày, không có chuyển "
+        "tuyến giữa hai nơi hoặc ở tỉnh khác nơi đăng ký ban đầu",
     ),
     Pattern(
         "phantom", "A stay with no trace of care", "Đợt điều trị không có dấu vết khám chữa bệnh thật",
