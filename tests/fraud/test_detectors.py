@@ -52,6 +52,7 @@ class Run:
             "admitted_at": START + timedelta(hours=seq),
             "registered_facility": "01002",
             "referred_from": None,
+            "referred_to": None,
             "facility_level": "basic",
             "birth_date": date(1980, 1, 1),
             **claim,
@@ -87,7 +88,8 @@ class Run:
                 ("seq", pa.int64()), ("facility", pa.string()), ("claim_id", pa.string()), ("card", pa.string()),
                 ("status", pa.string()), ("rules", pa.list_(pa.string())), ("main_diagnosis", pa.string()),
                 ("inpatient", pa.bool_()), ("admitted_at", pa.timestamp("s")), ("registered_facility", pa.string()),
-                ("referred_from", pa.string()), ("facility_level", pa.string()), ("birth_date", pa.date32()),
+                ("referred_from", pa.string()), ("referred_to", pa.string()), ("facility_level", pa.string()),
+                ("birth_date", pa.date32()),
                 ("discharged_at", pa.timestamp("s")), ("period", pa.string()), ("claimed_fund", pa.int64()),
                 ("assessed_fund", pa.int64()), ("n_lines", pa.int64()), ("claimed_total", pa.decimal128(18, 2)),
             ])
@@ -198,6 +200,18 @@ def test_background_alone_is_quiet(tmp_path: Path) -> None:
     assert {code: ids for code, ids in hits.items() if ids} == {}
 
 
+def test_a_referral_the_same_day_is_not_card_sharing(tmp_path: Path) -> None:
+    """Given a patient sent the same morning from a district hospital to the provincial one with a
+    referral paper, the second visit is care, not a borrowed card."""
+    run = Run()
+    run.background()
+    at = START + timedelta(days=40)
+    run.add([EXAM], card="HT3010100999999", facility="01002", referred_to="01005", admitted_at=at)
+    second = run.add([EXAM, XRAY], card="HT3010100999999", facility="01005", referred_from="01002",
+                     admitted_at=at + timedelta(hours=2))  # fmt: skip
+    assert second not in _hits(run, tmp_path / "run")["card_sharing"]
+
+
 def test_sudden_change_finds_the_padding_month(tmp_path: Path) -> None:
     """Given a facility whose visits are alike for six months, when it adds an ECG to every visit from
     July, then the sudden-change detector fires on July's visits and not before."""
@@ -233,12 +247,15 @@ def test_a_folder_without_a_run_is_a_clear_error(tmp_path: Path) -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.floats(-1e6, 1e6), min_size=3, max_size=3), min_size=2, max_size=60))
 def test_anomaly_is_a_percentile(rows: list[list[float]]) -> None:
+    """In [0, 1]; equal claims score alike; the order of the batch changes nothing."""
     x = np.array(rows)
     a = anomaly(x)
     assert a.shape == (len(rows),)
-    assert a.min() == 0.0
-    assert a.max() == 1.0
     assert np.all((a >= 0) & (a <= 1))
+    _, first, inverse = np.unique(x, axis=0, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(a, a[first][inverse.ravel()])
+    perm = np.random.default_rng(0).permutation(len(rows))
+    np.testing.assert_allclose(anomaly(x[perm]), a[perm])
 
 
 def test_anomaly_ranks_the_outlier_last() -> None:
@@ -246,3 +263,16 @@ def test_anomaly_ranks_the_outlier_last() -> None:
     x = rng.normal(size=(500, 4))
     x[17] = [40, -40, 40, -40]
     assert anomaly(x).argmax() == 17
+
+
+def test_facility_outlier_against_its_peers(tmp_path: Path) -> None:
+    """Given seven facilities of one level in the north billing an exam and a drug, when an eighth bills
+    eight services more on every visit, then that facility's visits are its peers' outliers."""
+    run = Run()
+    extra = [(f"23.00{i:02d}.1494", "1", 1.0, 22_400) for i in range(8)]
+    for f in range(8):
+        for i in range(30):
+            lines = [EXAM, DRUG] + (extra if f == 7 else []) + ([XRAY] if i % 4 == 0 else [])
+            run.add(lines, facility=f"0100{f}", registered_facility=f"0100{f}", admitted_at=START + timedelta(days=i))
+    hits = _hits(run, tmp_path / "run")["facility_outlier"]
+    assert {c["facility"] for c in run.claims if c["claim_id"] in hits} == {"01007"}

@@ -133,7 +133,7 @@ def save(engine: Engine, info: RunInfo, batch: Batch, rows: list[dict[str, Any]]
 
 
 def _lines(run_id: int, lines: pa.Table) -> Iterator[dict[str, Any]]:
-    for ln in lines.to_pylist():
+    for ln in lines.select(["seq", "table", "line_no", "kept", "fund", "copay", "outside", "rejected"]).to_pylist():
         yield {
             "run_id": run_id,
             "seq": ln["seq"],

@@ -65,7 +65,8 @@ def detect_cmd(
     report = folder / "report.html"
     report.write_text(render(d, str(run), ev), encoding="utf-8")
     if ev is not None:
-        (folder / "evaluation.json").write_text(json.dumps(_as_dict(ev), indent=1) + "\n", encoding="utf-8")
+        doc = json.dumps(_as_dict(ev), indent=1, allow_nan=False, default=str)
+        (folder / "evaluation.json").write_text(doc + "\n", encoding="utf-8")
     show = console()
     show_worklist(show, d.claims[:15], d.facilities[:10])
     if db is not None:
@@ -144,7 +145,7 @@ def show_evaluation(out: object, ev: Evaluation) -> None:
     out.print("Synthetic data: the abuse was injected by known rules, so it is easier to find than in real claims.")  # type: ignore[attr-defined]
 
 
-def _as_dict(ev: Evaluation) -> dict[str, object]:
+def _as_dict(ev: Evaluation) -> object:
     def r(x: object) -> dict[str, object]:
         d = dict(vars(x))
         for k in ("precision", "recall"):
@@ -153,7 +154,18 @@ def _as_dict(ev: Evaluation) -> dict[str, object]:
             d[key] = {k: {f"top{int(b * 100)}": v for b, v in x_.items()} for k, x_ in d[key].items()}
         return d
 
-    return {"claims": ev.claims, "positives": ev.positives, "kinds": ev.kinds, "model": r(ev.model),
+    return _no_nan({"claims": ev.claims, "positives": ev.positives, "kinds": ev.kinds, "model": r(ev.model),
             "baseline": r(ev.baseline),
             "detectors": {k: {"precision": p, "recall": rc, "clean_fpr": f} for k, (p, rc, f) in ev.detectors.items()},
-            "patterns": {p.code: BY_CODE[p.code].title for p in PATTERNS}}  # fmt: skip
+            "patterns": {p.code: BY_CODE[p.code].title for p in PATTERNS}})  # fmt: skip
+
+
+def _no_nan(value: object) -> object:
+    """JSON has no NaN: a figure that cannot be computed (no claims of a kind, no hits) is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    return value

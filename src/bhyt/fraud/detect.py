@@ -87,9 +87,10 @@ def _reason(name: str, lang: str) -> str:
 def _facilities(features: pa.Table, risk: Any, hits: dict[str, Any], cols: dict[str, Any]) -> list[dict[str, Any]]:
     """Per facility (grouped with one sort, not a pass per facility): money at risk, flagged claims,
     standing against its peers, the patterns of its flagged claims."""
-    codes, group = np.unique(np.asarray(features["facility"].to_pylist(), dtype=object), return_inverse=True)
-    first = np.full(codes.size, -1, np.int64)
-    first[group[::-1]] = np.arange(group.size)[::-1]  # each facility's first claim
+    encoded = features["facility"].combine_chunks().dictionary_encode()
+    codes = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    group = encoded.indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(group, return_index=True)  # each facility's first claim (dictionary order)
     level = features["facility_level"].take(pa.array(first)).to_pylist()
     money = features["claimed_fund"].to_numpy(zero_copy_only=False).astype(np.float64)
     flagged = risk >= HIGH_RISK
@@ -127,6 +128,14 @@ def _facilities(features: pa.Table, risk: Any, hits: dict[str, Any], cols: dict[
     return out
 
 
+def _pattern_lists(hits: dict[str, np.ndarray[Any, np.dtype[np.bool_]]], n: int) -> pa.Array:
+    """Each claim's detectors as a list column, built from the masks without a loop over claims."""
+    codes = np.array([p.code for p in PATTERNS], dtype=object)
+    rows, cols = np.nonzero(np.column_stack([hits[p.code] for p in PATTERNS]) if n else np.zeros((0, codes.size)))
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(codes[cols].tolist(), pa.string()))
+
+
 def write(out: Path, d: Detection) -> dict[str, Path]:
     """Parquet (every claim's score, both worklists) and the review screen's JSON under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -142,7 +151,7 @@ def write(out: Path, d: Detection) -> dict[str, Path]:
             "at_risk": pa.array(np.rint(d.risk * f["claimed_fund"].to_numpy().astype(np.float64)), pa.float64()).cast(
                 pa.int64()
             ),
-            "patterns": pa.array([_patterns_of(d.hits, i) for i in range(f.num_rows)], pa.list_(pa.string())),
+            "patterns": _pattern_lists(d.hits, f.num_rows),
         }
     )
     pq.write_table(scores, paths["scores"])

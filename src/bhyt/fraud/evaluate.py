@@ -54,14 +54,16 @@ class Evaluation:
 
 
 def read_labels(path: Path, features: pa.Table) -> npt.NDArray[np.object_]:
-    """Each claim's labelled kind ('' when clean), aligned with ``features``."""
+    """Each claim's labelled kind ('' when clean), aligned with ``features`` (one join, no loop)."""
     try:
-        labels = pq.read_table(path, columns=["facility", "claim_id", "kind"]).to_pylist()
+        labels = pq.read_table(path, columns=["facility", "claim_id", "kind"])
     except (OSError, pa.ArrowInvalid, KeyError) as exc:
         raise DetectInputError(f"{path}: not a labels file (facility, claim_id, kind): {exc}") from None
-    kind = {(r["facility"], r["claim_id"]): r["kind"] for r in labels}
-    keys = zip(features["facility"].to_pylist(), features["claim_id"].to_pylist(), strict=True)
-    return np.array([kind.get(k, "") for k in keys], dtype=object)
+    keys = features.select(["facility", "claim_id"]).append_column("row", pa.array(np.arange(features.num_rows)))
+    joined = keys.join(labels.group_by(["facility", "claim_id"]).aggregate([("kind", "min")]), ["facility", "claim_id"])
+    kinds = np.full(features.num_rows, "", dtype=object)
+    kinds[joined["row"].to_numpy()] = np.asarray(joined["kind_min"].fill_null("").to_pylist(), dtype=object)
+    return kinds
 
 
 def baseline(features: pa.Table) -> F:
@@ -71,11 +73,11 @@ def baseline(features: pa.Table) -> F:
     return (cost - cost.mean()) / sd if sd > 0 else np.zeros_like(cost)
 
 
-def _top(score: F, share: float) -> Mask:
-    n = score.size
-    k = max(1, round(share * n))
-    out = np.zeros(n, bool)
-    out[np.argsort(-score, kind="stable")[:k]] = True
+def _top(order: npt.NDArray[np.intp], among: Mask, share: float) -> Mask:
+    """The best ``share`` of the claims ``among`` (at least one), from the claims in rank ``order``."""
+    ranked = order[among[order]]
+    out = np.zeros(among.size, bool)
+    out[ranked[: max(1, round(share * ranked.size))]] = True
     return out
 
 
@@ -84,16 +86,19 @@ def ranking(score: F, kinds: npt.NDArray[np.object_], money: F) -> Ranking:
 
     y = kinds != ""
     both = bool(y.any() and (~y).any())
-    top = {b: _top(score, b) for b in BUDGETS}
-    names = sorted(set(kinds.tolist()) - {""})
-    by_kind = {str(k): {b: float((top[b] & (kinds == k)).sum() / (kinds == k).sum()) for b in BUDGETS} for k in names}
-    vs_clean = {}
-    for k in names:
-        mine = (kinds == k) | ~y
-        sub_score, sub_kind = score[mine], kinds[mine]
-        vs_clean[str(k)] = {
-            b: float((_top(sub_score, b) & (sub_kind == k)).sum() / (sub_kind == k).sum()) for b in BUDGETS
-        }
+    order = np.argsort(-score, kind="stable")  # sorted once; every budget is a prefix of it
+    everyone = np.ones(score.size, bool)
+    top = {b: _top(order, everyone, b) for b in BUDGETS}
+    names, code = np.unique(kinds, return_inverse=True)
+    vs_clean, by_kind = {}, {}
+    clean = kinds == ""
+    for i, k in enumerate(names.tolist()):
+        if k == "":
+            continue
+        mine = code == i
+        n = mine.sum()
+        by_kind[str(k)] = {b: float((top[b] & mine).sum() / n) for b in BUDGETS}
+        vs_clean[str(k)] = {b: float((_top(order, mine | clean, b) & mine).sum() / n) for b in BUDGETS}
     abusive = money[y].sum()
     return Ranking(
         roc_auc=float(roc_auc_score(y, score)) if both else float("nan"),

@@ -9,7 +9,7 @@ them into one row of numbers per claim, in SQL over DuckDB (out of core, both co
 - the patient's other claims (by card): the same card at another facility within hours, overlapping
   stays, exact copies, referral loops between two facilities, the same complaint seen again and
   again, a patient seen nowhere else;
-- the facility against facilities of the same kind and against its own earlier months;
+- the facility against facilities of its level in its region and against its own earlier months;
 - what the assessment already found (rule families).
 
 Every feature is a number a reviewer can read: :data:`FEATURES` names and explains each one.
@@ -66,10 +66,9 @@ FEATURES: tuple[Feature, ...] = (
         "the facility is in another province than the card's registration",
         "cơ sở ở tỉnh khác nơi đăng ký ban đầu",
     ),
-    Feature("referred", "sent by another facility's referral paper", "có giấy chuyển tuyến từ cơ sở khác"),
     Feature(
         "same_day_elsewhere",
-        "the card was used at another facility earlier the same day",
+        "the card was used earlier the same day at another facility, with no referral between them",
         "thẻ đã được dùng ở cơ sở khác sớm hơn trong ngày",
     ),
     Feature(
@@ -86,24 +85,24 @@ FEATURES: tuple[Feature, ...] = (
     Feature("referral_loop", "referred back and forth between two facilities", "chuyển tuyến qua lại giữa hai cơ sở"),
     Feature(
         "repeat_30d",
-        "the same complaint seen again at the same facility within 30 days",
+        "earlier visits for the same complaint at the same facility within 30 days",
         "cùng bệnh khám lại tại cùng cơ sở trong 30 ngày",
     ),
     Feature("late_in_month", "admitted in the last ten days of a month", "vào viện mười ngày cuối tháng"),
     Feature(
         "fac_cost_z",
-        "the facility's cost per visit against facilities of its kind",
-        "chi phí bình quân của cơ sở so với cơ sở cùng loại",
+        "the facility's cost per visit against facilities of its level in its region",
+        "chi phí bình quân của cơ sở so với cơ sở cùng hạng trong vùng",
     ),
     Feature(
         "fac_lines_z",
-        "the facility's services per visit against facilities of its kind",
-        "số dịch vụ bình quân của cơ sở so với cơ sở cùng loại",
+        "the facility's services per visit against facilities of its level in its region",
+        "số dịch vụ bình quân của cơ sở so với cơ sở cùng hạng trong vùng",
     ),
     Feature(
         "fac_admission_z",
-        "the facility's admission rate against facilities of its kind",
-        "tỷ lệ nhập viện của cơ sở so với cơ sở cùng loại",
+        "the facility's admission rate against facilities of its level in its region",
+        "tỷ lệ nhập viện của cơ sở so với cơ sở cùng hạng trong vùng",
     ),
     Feature(
         "fac_month_change",
@@ -134,6 +133,29 @@ RARE_SHARE = 0.02  # an item billed on fewer than 2% of a diagnosis's claims is 
 MIN_PEERS = 20  # fewer peers than this: the peer comparison says nothing (0)
 
 
+MIN_REGION_PEERS = 5
+# Another facility with no referral paper between the two visits.
+ELSEWHERE = (
+    "b.facility <> a.facility AND a.referred_from IS DISTINCT FROM b.facility"
+    " AND b.referred_to IS DISTINCT FROM a.facility"
+)
+# Regions by the province digits of the facility code (GSO order: the north below 38, the centre and
+# the Central Highlands to 68, the south from 70).
+REGION = "CASE WHEN left(facility, 2) < '38' THEN 'north' WHEN left(facility, 2) < '70' THEN 'centre' ELSE 'south' END"
+
+
+def _peer_z(col: str) -> str:
+    """A facility's robust z-score on ``col`` against its peers: median and scaled MAD, the spread taken
+    as at least 2% of the median (peers that all bill alike would otherwise make every difference
+    infinite); none when the peers are all zero."""
+
+    def z(w: str) -> str:
+        spread = f"greatest(1.4826 * mad(f.{col}) OVER {w}, 0.02 * abs(median(f.{col}) OVER {w}))"
+        return f"(f.{col} - median(f.{col}) OVER {w}) / nullif({spread}, 0)"
+
+    return f"CASE WHEN count(*) OVER region >= {MIN_REGION_PEERS} THEN {z('region')} ELSE {z('level')} END"
+
+
 def _rule(families: str) -> str:
     return f"CAST(len(list_filter(rules, lambda r: {families})) > 0 AS INTEGER)"
 
@@ -143,13 +165,16 @@ CREATE OR REPLACE TEMP TABLE c AS
 SELECT seq, facility, claim_id, card, status, claimed_fund, assessed_fund, rules,
        coalesce(main_diagnosis, '') AS dx, left(coalesce(main_diagnosis, ''), 3) AS dx3,
        coalesce(inpatient, false) AS inpatient, admitted_at, discharged_at, period,
-       coalesce(n_lines, 0) AS n_lines, registered_facility, referred_from, facility_level,
+       coalesce(n_lines, 0) AS n_lines, registered_facility, referred_from, referred_to, facility_level,
        date_diff('day', CAST(admitted_at AS DATE), CAST(discharged_at AS DATE)) AS los_days,
-       date_diff('year', birth_date, CAST(admitted_at AS DATE)) AS age
+       -- whole years on the day of admission (as the assessment's views count them)
+       (CAST(strftime(admitted_at, '%Y%m%d') AS INTEGER) - CAST(strftime(birth_date, '%Y%m%d') AS INTEGER)) // 10000
+           AS age
 FROM read_parquet(?) WHERE status <> 'invalid';
 
 CREATE OR REPLACE TEMP TABLE l AS
-SELECT l.seq, l.item_code, l.cost_group, CAST(l.quantity AS DOUBLE) AS qty, CAST(l.total AS DOUBLE) AS amount,
+SELECT l.seq, coalesce(l.item_code, '') AS item_code, l.cost_group, CAST(l.quantity AS DOUBLE) AS qty,
+       CAST(l.total AS DOUBLE) AS amount,
        c.dx3, c.inpatient
 FROM read_parquet(?) l JOIN c USING (seq);
 
@@ -180,12 +205,13 @@ GROUP BY l.seq;
 -- The patient's other claims (by card).
 CREATE OR REPLACE TEMP TABLE card_f AS
 SELECT card, count(*) AS card_claims, count(DISTINCT facility) AS card_facilities FROM c GROUP BY card;
+-- "Elsewhere": another facility with no referral between the two visits (a referral the same day is care).
 CREATE OR REPLACE TEMP TABLE pair AS
 SELECT a.seq,
-       max(CASE WHEN b.facility <> a.facility AND CAST(b.admitted_at AS DATE) = CAST(a.admitted_at AS DATE)
+       max(CASE WHEN {ELSEWHERE} AND CAST(b.admitted_at AS DATE) = CAST(a.admitted_at AS DATE)
                  AND (b.admitted_at < a.admitted_at OR (b.admitted_at = a.admitted_at AND b.seq < a.seq))
                 THEN 1 ELSE 0 END) AS same_day_elsewhere,
-       min(CASE WHEN b.facility <> a.facility AND b.admitted_at <= a.admitted_at
+       min(CASE WHEN {ELSEWHERE} AND b.admitted_at <= a.admitted_at
                 THEN date_diff('minute', b.admitted_at, a.admitted_at) / 60.0 END) AS hours_after_elsewhere,
        max(CASE WHEN a.inpatient AND b.inpatient AND b.facility <> a.facility
                  AND b.admitted_at < a.discharged_at AND a.admitted_at < b.discharged_at
@@ -195,8 +221,10 @@ SELECT a.seq,
                  AND b.claimed_fund = a.claimed_fund AND b.seq < a.seq THEN 1 ELSE 0 END) AS copy_later,
        max(CASE WHEN a.referred_from IS NOT NULL AND b.facility = a.referred_from AND b.referred_from = a.facility
                  AND abs(date_diff('day', b.admitted_at, a.admitted_at)) <= 30 THEN 1 ELSE 0 END) AS referral_loop,
-       count(CASE WHEN b.facility = a.facility AND b.dx3 = a.dx3 AND b.seq <> a.seq AND NOT a.inpatient
-                   AND abs(date_diff('day', b.admitted_at, a.admitted_at)) <= 30 THEN 1 END) AS repeat_30d,
+       -- earlier visits only: the first visit of a series is care, the ones after it are the question
+       count(CASE WHEN b.facility = a.facility AND b.dx3 = a.dx3 AND NOT a.inpatient
+                   AND (b.admitted_at < a.admitted_at OR (b.admitted_at = a.admitted_at AND b.seq < a.seq))
+                   AND date_diff('day', b.admitted_at, a.admitted_at) <= 30 THEN 1 END) AS repeat_30d,
        -- the claims involved, for the reviewer: the card's other claims within 30 days
        list(DISTINCT b.facility || '/' || b.claim_id ORDER BY b.facility || '/' || b.claim_id)
            FILTER (WHERE abs(date_diff('day', b.admitted_at, a.admitted_at)) <= 30) AS related
@@ -206,14 +234,15 @@ GROUP BY a.seq;
 -- Facilities against their kind, and against their own months.
 CREATE OR REPLACE TEMP TABLE fac AS
 SELECT facility, any_value(facility_level) AS level, count(*) AS claims, avg(ln(1 + claimed_fund)) AS cost,
-       avg(n_lines) AS lines, avg(CAST(inpatient AS INTEGER)) AS admission
+       avg(n_lines) AS lines, avg(CAST(inpatient AS INTEGER)) AS admission, {REGION} AS region
 FROM c GROUP BY facility;
+-- Peers: facilities of the same level in the same region, or of the same level anywhere when the
+-- region has fewer than {MIN_REGION_PEERS} of them.
 CREATE OR REPLACE TEMP TABLE fac_z AS
-SELECT f.facility,
-       (f.cost - median(f.cost) OVER w) / nullif(1.4826 * mad(f.cost) OVER w, 0) AS fac_cost_z,
-       (f.lines - median(f.lines) OVER w) / nullif(1.4826 * mad(f.lines) OVER w, 0) AS fac_lines_z,
-       (f.admission - median(f.admission) OVER w) / nullif(1.4826 * mad(f.admission) OVER w, 0) AS fac_admission_z
-FROM fac f WINDOW w AS (PARTITION BY coalesce(f.level, ''));
+SELECT f.facility, {_peer_z("cost")} AS fac_cost_z, {_peer_z("lines")} AS fac_lines_z,
+       {_peer_z("admission")} AS fac_admission_z
+FROM fac f
+WINDOW level AS (PARTITION BY coalesce(f.level, '')), region AS (PARTITION BY coalesce(f.level, ''), f.region);
 CREATE OR REPLACE TEMP TABLE fac_month AS
 SELECT facility, period, avg(n_lines) AS lines, count(*) AS claims FROM c GROUP BY ALL;
 -- The facility's quietest month (of those with enough claims): its own floor for services per visit.
@@ -269,11 +298,10 @@ SELECT c.seq, c.facility, c.claim_id, c.card, c.status, c.claimed_fund, c.assess
        coalesce(lf.drug_qty_ratio, 0) AS drug_qty_ratio,
        coalesce(lf.rare_drug_amount / nullif(lf.line_amount, 0), 0) AS rare_drug_share,
        coalesce(c.age, -1) AS age,
-       cf.card_claims,
-       cf.card_facilities,
-       CAST(cf.card_claims = 1 AS INTEGER) AS only_claim,
-       CAST(left(coalesce(c.registered_facility, ''), 2) <> left(c.facility, 2) AS INTEGER) AS away,
-       CAST(c.referred_from IS NOT NULL AS INTEGER) AS referred,
+       coalesce(cf.card_claims, 1) AS card_claims,
+       coalesce(cf.card_facilities, 1) AS card_facilities,
+       CAST(coalesce(cf.card_claims, 1) = 1 AS INTEGER) AS only_claim,
+       coalesce(CAST(left(c.registered_facility, 2) <> left(c.facility, 2) AS INTEGER), 0) AS away,
        coalesce(p.same_day_elsewhere, 0) AS same_day_elsewhere,
        least(coalesce(p.hours_after_elsewhere, 720), 720) AS hours_after_elsewhere,
        coalesce(p.overlap_later, 0) AS overlap_later,
@@ -291,7 +319,7 @@ SELECT c.seq, c.facility, c.claim_id, c.card, c.status, c.claimed_fund, c.assess
        {_rule("r LIKE 'card.%'")} AS rule_card,
        {_rule("r LIKE 'route.%'")} AS rule_route,
        {_rule("r LIKE 'claim.duplicate%'")} AS rule_duplicate,
-       {_rule("r LIKE 'stay.overlap%' OR r LIKE '%overlap%'")} AS rule_overlap,
+       {_rule("r LIKE '%overlap%'")} AS rule_overlap,
        {_rule("r LIKE 'price.%'")} AS rule_price,
        {_rule("r LIKE 'service.sex%' OR r LIKE 'service.age%'")} AS rule_sex_age,
        {_rule("r LIKE 'unbundling.%'")} AS rule_unbundling,

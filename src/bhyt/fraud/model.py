@@ -75,10 +75,17 @@ def anomaly(x: F, bins: int = ANOMALY_BINS) -> F:
         idx = np.minimum(((col - lo) / (hi - lo) * bins).astype(np.int64), bins - 1)
         share = np.bincount(idx, minlength=bins) / n
         raw -= np.log(share[idx])
-    order = raw.argsort(kind="stable")
-    pct = np.empty(n)
-    pct[order] = np.arange(n) / (n - 1)
-    return pct
+    return percentile(raw)
+
+
+def percentile(values: F) -> F:
+    """Each value's rank in [0, 1] (0 the lowest, 1 the highest), equal values sharing their mean rank."""
+    n = values.size
+    if n < 2:
+        return np.zeros(n)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    below = np.cumsum(counts) - counts  # values strictly lower
+    return np.asarray((below + (counts - 1) / 2)[inverse] / (n - 1), np.float64)
 
 
 def inputs(features: pa.Table) -> F:

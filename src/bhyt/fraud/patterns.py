@@ -41,12 +41,11 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "card_sharing", "One card at distant facilities within hours", "Một thẻ dùng ở nơi xa nhau trong vài giờ",
         ("card_sharing",),
-        lambda f: (f["same_day_elsewhere"] > 0) & (f["hours_after_elsewhere"] <= 12)
-        & ((f["away"] > 0) | (f["referred"] == 0)),
+        lambda f: (f["same_day_elsewhere"] > 0) & (f["hours_after_elsewhere"] <= 12),
         "the card was used at another facility {hours_after_elsewhere:.1f} h earlier the same day, with no "
-        "referral between them or in another province than the card's registration",
+        "referral between them",
         "thẻ đã được dùng ở cơ sở khác {hours_after_elsewhere:.1f} giờ trước trong cùng ngày, không có chuyển "
-        "tuyến giữa hai nơi hoặc ở tỉnh khác nơi đăng ký ban đầu",
+        "tuyến giữa hai nơi",
     ),
     Pattern(
         "phantom", "A stay with no trace of care", "Đợt điều trị không có dấu vết khám chữa bệnh thật",
@@ -79,9 +78,9 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "repeat_visits", "Visits beyond clinical need", "Khám lại nhiều lần không cần thiết",
         ("repeat_visits",),
-        lambda f: f["repeat_30d"] >= 3,
-        "{repeat_30d:.0f} other visits for the same complaint at the same facility within 30 days",
-        "{repeat_30d:.0f} lần khám khác cùng bệnh tại cùng cơ sở trong 30 ngày",
+        lambda f: f["repeat_30d"] >= 2,
+        "{repeat_30d:.0f} earlier visits for the same complaint at the same facility within 30 days",
+        "{repeat_30d:.0f} lần khám trước cùng bệnh tại cùng cơ sở trong 30 ngày",
     ),
     Pattern(
         "upcoding", "Services unusual for the diagnosis", "Dịch vụ bất thường so với chẩn đoán",
@@ -122,13 +121,15 @@ PATTERNS: tuple[Pattern, ...] = (
         "dịch vụ cơ sở bắt đầu chỉ định cho hầu hết lượt khám từ một tháng, chiếm {padding_share:.0%} hồ sơ này",
     ),
     Pattern(
-        "facility_outlier", "A facility unlike its peers", "Cơ sở khác biệt so với cơ sở cùng loại",
+        "facility_outlier", "A facility unlike its peers", "Cơ sở khác biệt so với cơ sở cùng hạng",
         ("facility_surge",),
-        lambda f: (f["fac_cost_z"] >= 4) | (f["fac_lines_z"] >= 4) | (f["fac_admission_z"] >= 4),
-        "the facility stands out among facilities of its kind (robust z: cost {fac_cost_z:.1f}, services "
-        "{fac_lines_z:.1f}, admissions {fac_admission_z:.1f})",
-        "cơ sở khác biệt so với cơ sở cùng loại (z: chi phí {fac_cost_z:.1f}, dịch vụ {fac_lines_z:.1f}, "
-        "nhập viện {fac_admission_z:.1f})",
+        # Many more services per visit than its peers, not explained by a case mix of many more
+        # admissions (a central hospital among provincial ones has both).
+        lambda f: (f["fac_lines_z"] >= 4) & (f["fac_admission_z"] < 4),
+        "the facility bills many more services per visit than facilities of its level in its region (robust z: "
+        "services {fac_lines_z:.1f}, cost {fac_cost_z:.1f}, admissions {fac_admission_z:.1f})",
+        "cơ sở chỉ định nhiều dịch vụ mỗi lượt hơn hẳn cơ sở cùng hạng trong vùng (z: dịch vụ {fac_lines_z:.1f}, "
+        "chi phí {fac_cost_z:.1f}, nhập viện {fac_admission_z:.1f})",
     ),
     Pattern(
         "rule_breach", "Rejected by the assessment rules", "Bị quy tắc giám định từ chối",

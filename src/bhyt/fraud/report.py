@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bhyt.assessment.report import bars
-from bhyt.fraud.detect import Detection
+from bhyt.fraud.detect import HIGH_RISK, Detection
 from bhyt.fraud.evaluate import BUDGETS, Evaluation
 from bhyt.fraud.patterns import PATTERNS
 
@@ -67,7 +67,7 @@ def render(d: Detection, source: str, ev: Evaluation | None = None, top: int = 5
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{text-align:left}}</style></head>
 <body><h1>Abuse detection report</h1>
 <p>Assessment run: {escape(source)}</p>
-<p id="totals">{d.features.num_rows:,} claims scored; {int((d.risk >= 0.5).sum()):,} at risk 0.5 or more;
+<p id="totals">{d.features.num_rows:,} claims scored; {int((d.risk >= HIGH_RISK).sum()):,} at risk {HIGH_RISK} or more;
 expected amount at risk {at_risk:,} VND.</p>
 {_histogram("Risk score distribution", d.risk)}
 {_histogram("Anomaly percentile distribution", d.anomaly)}

@@ -7,11 +7,13 @@ a price above the approved list, a service the patient's sex or age rules out, c
 card's validity, a self-referral claimed as right-route, a patient sent back and forth between two
 hospitals by referral papers (ping-pong), a patient called back again and again for the same
 complaint, a prescription inflated or padded with a costly "tonic", and a facility that from one
-month on pads nearly every visit with tests (a sudden change against its own past and its peers).
+month on pads nine in ten of its visits with tests (a sudden change against its own past and its peers).
 The truth goes to the labels file, which the assessment never reads.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -70,12 +72,14 @@ class Injector:
         facilities: Facilities,
         year: int,
         self_referral_codes: tuple[str, ...],
+        surge: SurgePlan | None = None,
     ) -> None:
         self.rng, self.claims, self.lines = rng, claims, lines
         self.people, self.cards, self.facilities, self.year = people, cards, facilities, year
         self.items = {it.key: i for i, it in enumerate(ref.catalogue().items.values())}
         self.labels: list[tuple[int, str]] = []
         self.self_referral = self_referral_codes
+        self.surge = surge
         lines.setdefault("unit_price", np.full(lines["claim"].size, -1, np.int64))
 
     @property
@@ -89,7 +93,7 @@ class Injector:
         base = self.n  # only original claims are chosen as sources or targets
         taken = np.zeros(base, bool)
         for kind, count in zip(KINDS, counts, strict=True):
-            if count:
+            if count or (kind == "facility_surge" and rate > 0):  # the padding hospital pads every chunk
                 getattr(self, kind)(int(count), base, taken)
         return self.labels
 
@@ -378,19 +382,35 @@ class Injector:
         self._label(src, "prescription")
 
     def facility_surge(self, count: int, base: int, taken: npt.NDArray[np.bool_]) -> None:
-        """A hospital that, from a month on, adds the same tests to nine in ten of its visits."""
-        c, f = self.claims, self.facilities.frame
-        month = int(self.rng.integers(4, 10))
-        start = np.datetime64(f"{self.year}-{month:02d}-01")
-        late = c["admitted"][:base] >= start
-        hospital = np.isin(f["kind"][c["facility_row"][:base]], HOSPITAL_KINDS) & late & ~taken[:base]
-        busy = np.bincount(c["facility_row"][:base][hospital], minlength=f["code"].size)
-        if busy.max() == 0:
+        """The nation's padding hospital adds the same tests to nine in ten of its visits from the
+        plan's month on, in every chunk: a facility-wide change. The first chunk picks the hospital
+        whose visits from that month number closest to its share of the abuse (chunks are alike, so
+        the share holds for the nation)."""
+        if self.surge is None:
             return
-        # The hospital whose visits from that month on number closest to the count: nearly all padded.
-        here = int(np.argmin(np.where(busy > 0, np.abs(busy * 0.9 - count), np.iinfo(np.int64).max)))
-        pool = hospital & (c["facility_row"][:base] == here)
-        src = self._choose(pool & (self.rng.random(base) < 0.9), count, taken)
+        c, f = self.claims, self.facilities.frame
+        late = c["admitted"][:base] >= self.surge.start
+        if self.surge.facility is None:
+            hospital = np.isin(f["kind"][c["facility_row"][:base]], HOSPITAL_KINDS) & late
+            busy = np.bincount(c["facility_row"][:base][hospital], minlength=f["code"].size)
+            if busy.max() == 0:
+                return
+            gap = np.where(busy > 0, np.abs(busy * 0.9 - max(count, 1)), np.iinfo(np.int64).max)
+            self.surge.facility = int(np.argmin(gap))
+        pool = (c["facility_row"][:base] == self.surge.facility) & late
+        src = self._choose(pool & (self.rng.random(base) < 0.9), base, taken)
         for item in SURGE_PADDING:
             self._add_line(src, item)
         self._label(src, "facility_surge")
+
+
+@dataclass
+class SurgePlan:
+    """The nation's padding hospital (picked by the first chunk) and the month it starts padding."""
+
+    start: np.datetime64
+    facility: int | None = None
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, year: int) -> SurgePlan:
+        return cls(np.datetime64(f"{year}-{int(rng.integers(4, 10)):02d}-01T00:00", "m"))

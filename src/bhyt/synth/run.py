@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from bhyt.policy._vector import decimal_from_int64
 from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.synth import reference as ref
-from bhyt.synth.abuse import KINDS, Injector
+from bhyt.synth.abuse import KINDS, Injector, SurgePlan
 from bhyt.synth.episodes import NONE, episodes_chunk
 from bhyt.synth.nation import Facilities, Frame, IdentityCounters, build_facilities, cards_chunk, people_chunk
 from bhyt.synth.pricing import compute_amounts, item_arrays, price_list
@@ -270,6 +270,7 @@ def synthesize(
         shutil.rmtree(out)
     out.mkdir(parents=True)
     facilities = build_facilities(np.random.default_rng([config.seed, 1_000_003]), selected, config.people)
+    surge = SurgePlan.draw(np.random.default_rng([config.seed, 2_000_003]), config.year)
     writers = Writers(out)
     f = facilities.frame
     writers.write("registry/facilities", pa.table({k: pa.array(v) for k, v in f.items()}))
@@ -289,9 +290,8 @@ def synthesize(
         cards = cards_chunk(rng, people, config.year, params, facilities)
         claims, lines = episodes_chunk(rng, people, cards, facilities, config.year)
         self_referral = params.code_list("route.self_referral_codes", date(config.year, 12, 31))
-        injected = Injector(rng, claims, lines, people, cards, facilities, config.year, self_referral).run(
-            config.abuse_rate
-        )
+        injector = Injector(rng, claims, lines, people, cards, facilities, config.year, self_referral, surge)
+        injected = injector.run(config.abuse_rate)
         compute_amounts(params, claims, lines, cards, facilities)
         in_claim_order = np.argsort(lines["claim"], kind="stable")  # abuse appended copies at the end
         lines = {k: v[in_claim_order] for k, v in lines.items()}
