@@ -13,7 +13,6 @@ import typer
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from bhyt.assessment.backends import Engine, EngineUnavailableError, connect
 from bhyt.assessment.catalogue import ALL, BY_CODE
@@ -23,7 +22,7 @@ from bhyt.assessment.outcome import STATUSES, facility_summary, objects, reducti
 from bhyt.assessment.report import render
 from bhyt.assessment.store import RunInfo, history, save
 from bhyt.console import console
-from bhyt.db.commands import open_database
+from bhyt.db.commands import open_database, store_run
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet, default_parameters
 
@@ -163,15 +162,9 @@ def assess_cmd(
         report = write_run(out, rows, result, ", ".join(map(str, paths)), what_if)
         err.print(f"results: Parquet under {out}")
         err.print(f"report: {report}")
-    if store is not None:
-        try:
-            run_id = save(store, RunInfo(", ".join(map(str, paths)), engine.value, when, override or []), batch, rows,
-                          result)  # fmt: skip
-        except SQLAlchemyError as exc:
-            err.print(f"[red]error:[/red] the run was not stored in {db}: {exc.__class__.__name__}: {exc}")
-            raise typer.Exit(2) from None
-        finally:
-            store.dispose()
+    if store is not None and db is not None:
+        info = RunInfo(", ".join(map(str, paths)), engine.value, when, override or [])
+        run_id = store_run(store, db, err, "run", lambda e: save(e, info, batch, rows, result))
         err.print(f"stored: run {run_id} in {db}")
 
 

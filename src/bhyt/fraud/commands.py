@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from bhyt.console import console
-from bhyt.db.commands import open_database
+from bhyt.db.commands import open_database, store_run
 from bhyt.fraud.evaluate import BUDGETS, Evaluation, evaluate, read_labels
 from bhyt.fraud.features import DetectInputError
 from bhyt.fraud.model import ModelError
@@ -70,16 +69,9 @@ def detect_cmd(
     show = console()
     show_worklist(show, d.claims[:15], d.facilities[:10])
     if db is not None:
-        store = open_database(db, err)
-        try:
-            from bhyt.fraud.store import save
+        from bhyt.fraud.store import save
 
-            run_id = save(store, str(run), d)
-        except SQLAlchemyError as exc:
-            err.print(f"[red]error:[/red] the detection run was not stored in {db}: {exc.__class__.__name__}: {exc}")
-            raise typer.Exit(2) from None
-        finally:
-            store.dispose()
+        run_id = store_run(open_database(db, err), db, err, "detection run", lambda e: save(e, str(run), d))
         err.print(f"stored: detection run {run_id} in {db}")
     err.print(f"worklists: {paths['worklist_claims']}, {paths['worklist_facilities']}; review form: {paths['review']}")
     err.print(f"report: {report}")
