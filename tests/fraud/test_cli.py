@@ -107,8 +107,11 @@ def test_bad_input_is_a_clear_error(assessed: tuple[Path, Path], args: list[str]
     assert "Traceback" not in done.stderr
 
 
-def test_train_writes_a_model_that_loads(tmp_path: Path) -> None:
+def test_train_writes_a_model_that_loads_and_is_reproducible(tmp_path: Path) -> None:
     meta = train(people=3_000, seeds=(31,), validation_seed=32, model_dir=tmp_path, say=lambda _: None)
+    again = tmp_path / "again"
+    train(people=3_000, seeds=(31,), validation_seed=32, model_dir=again, say=lambda _: None)
+    assert (again / "risk.txt").read_bytes() == (tmp_path / "risk.txt").read_bytes()
     assert set(meta["trained"]["provinces"]).isdisjoint(meta["validation"]["provinces"])
     model = Model(tmp_path)
     assert model.meta["inputs"] == list(INPUTS)

@@ -53,6 +53,7 @@ class Run:
             "registered_facility": "01002",
             "referred_from": None,
             "referred_to": None,
+            "outcome": 1,
             "facility_level": "basic",
             "birth_date": date(1980, 1, 1),
             **claim,
@@ -88,8 +89,8 @@ class Run:
                 ("seq", pa.int64()), ("facility", pa.string()), ("claim_id", pa.string()), ("card", pa.string()),
                 ("status", pa.string()), ("rules", pa.list_(pa.string())), ("main_diagnosis", pa.string()),
                 ("inpatient", pa.bool_()), ("admitted_at", pa.timestamp("s")), ("registered_facility", pa.string()),
-                ("referred_from", pa.string()), ("referred_to", pa.string()), ("facility_level", pa.string()),
-                ("birth_date", pa.date32()),
+                ("referred_from", pa.string()), ("referred_to", pa.string()), ("outcome", pa.int8()),
+                ("facility_level", pa.string()), ("birth_date", pa.date32()),
                 ("discharged_at", pa.timestamp("s")), ("period", pa.string()), ("claimed_fund", pa.int64()),
                 ("assessed_fund", pa.int64()), ("n_lines", pa.int64()), ("claimed_total", pa.decimal128(18, 2)),
             ])
@@ -165,6 +166,14 @@ def _prescription(r: Run) -> str:
     return r.add([EXAM, ("40.677", "4", 300.0, 64_500)], admitted_at=START + timedelta(days=63))
 
 
+def _after_death(r: Run) -> str:
+    at = START + timedelta(days=20)
+    stay = [EXAM, XRAY, (BED[0], BED[1], 3.0, 222_300 * 3)]
+    r.add(stay, inpatient=True, main_diagnosis="J18.9", card="HT2010100333333", outcome=5, admitted_at=at,
+          discharged_at=at + timedelta(days=3))  # fmt: skip
+    return r.add([EXAM, DRUG], card="HT2010100333333", admitted_at=at + timedelta(days=30))
+
+
 def _unbundling(r: Run) -> str:
     return r.add([EXAM, DRUG], rules=["unbundling.part_with_panel"], admitted_at=START + timedelta(days=64))
 
@@ -180,6 +189,7 @@ CASES: dict[str, Callable[[Run], str]] = {
     "inflated_los": _inflated_los,
     "prescription": _prescription,
     "unbundling": _unbundling,
+    "after_death": _after_death,
 }
 
 

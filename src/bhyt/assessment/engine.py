@@ -140,6 +140,7 @@ def assess(
                 "referred_to",
                 "visit_type",
                 "treatment_days",
+                "outcome",
                 "inpatient",
                 period=amounts_c.discharged_at.strftime("%Y-%m"),
                 claimed_fund=amounts_c.fund,

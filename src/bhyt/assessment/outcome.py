@@ -29,7 +29,7 @@ STATUSES = ("accepted", "partial", "review", "rejected", "invalid")
 VISIT_COLUMNS = (
     "seq", "period", "card_group", "citizen_id", "birth_date", "sex", "registered_facility", "facility_level",
     "route_code", "referred_from", "referred_to", "visit_type", "main_diagnosis", "admitted_at", "discharged_at",
-    "treatment_days", "inpatient", "n_lines", "total",
+    "treatment_days", "outcome", "inpatient", "n_lines", "total",
 )  # fmt: skip
 
 

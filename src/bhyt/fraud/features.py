@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from bhyt.errors import BhytError
+from bhyt.policy.params import ParameterSet, default_parameters
 
 
 class DetectInputError(BhytError, ValueError):
@@ -81,6 +82,7 @@ FEATURES: tuple[Feature, ...] = (
         "an inpatient stay overlapping an earlier stay at another facility",
         "đợt nội trú trùng thời gian với đợt ở cơ sở khác",
     ),
+    Feature("after_death", "a visit after the card's holder was recorded dead", "khám sau khi người bệnh đã tử vong"),
     Feature("copy_later", "an exact copy of an earlier claim", "bản sao của hồ sơ đã gửi"),
     Feature("referral_loop", "referred back and forth between two facilities", "chuyển tuyến qua lại giữa hai cơ sở"),
     Feature(
@@ -165,7 +167,8 @@ CREATE OR REPLACE TEMP TABLE c AS
 SELECT seq, facility, claim_id, card, status, claimed_fund, assessed_fund, rules,
        coalesce(main_diagnosis, '') AS dx, left(coalesce(main_diagnosis, ''), 3) AS dx3,
        coalesce(inpatient, false) AS inpatient, admitted_at, discharged_at, period,
-       coalesce(n_lines, 0) AS n_lines, registered_facility, referred_from, referred_to, facility_level,
+       coalesce(n_lines, 0) AS n_lines, CAST(outcome AS VARCHAR) AS outcome, registered_facility, referred_from,
+       referred_to, facility_level,
        date_diff('day', CAST(admitted_at AS DATE), CAST(discharged_at AS DATE)) AS los_days,
        -- whole years on the day of admission (as the assessment's views count them)
        (CAST(strftime(admitted_at, '%Y%m%d') AS INTEGER) - CAST(strftime(birth_date, '%Y%m%d') AS INTEGER)) // 10000
@@ -217,6 +220,8 @@ SELECT a.seq,
                  AND b.admitted_at < a.discharged_at AND a.admitted_at < b.discharged_at
                  AND (b.admitted_at < a.admitted_at OR (b.admitted_at = a.admitted_at AND b.seq < a.seq))
                 THEN 1 ELSE 0 END) AS overlap_later,
+       max(CASE WHEN list_contains($deaths, b.outcome) AND b.discharged_at < a.admitted_at
+                THEN 1 ELSE 0 END) AS after_death,
        max(CASE WHEN b.facility = a.facility AND b.admitted_at = a.admitted_at AND b.dx = a.dx
                  AND b.claimed_fund = a.claimed_fund AND b.seq < a.seq THEN 1 ELSE 0 END) AS copy_later,
        max(CASE WHEN a.referred_from IS NOT NULL AND b.facility = a.referred_from AND b.referred_from = a.facility
@@ -306,6 +311,7 @@ SELECT c.seq, c.facility, c.claim_id, c.card, c.status, c.claimed_fund, c.assess
        least(coalesce(p.hours_after_elsewhere, 720), 720) AS hours_after_elsewhere,
        coalesce(p.overlap_later, 0) AS overlap_later,
        coalesce(p.copy_later, 0) AS copy_later,
+       coalesce(p.after_death, 0) AS after_death,
        coalesce(p.referral_loop, 0) AS referral_loop,
        coalesce(p.repeat_30d, 0) AS repeat_30d,
        CAST(day(c.admitted_at) > 20 AS INTEGER) AS late_in_month,
@@ -352,8 +358,9 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def compute(run: Path, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
-    """The feature table of an assessment run's folder: key columns, then :data:`NAMES`, by ``seq``."""
+def compute(run: Path, con: duckdb.DuckDBPyConnection | None = None, params: ParameterSet | None = None) -> pa.Table:
+    """The feature table of an assessment run's folder: key columns, then :data:`NAMES`, by ``seq``.
+    Death outcomes are the codes in force on the run's last admission day (the list only grows)."""
     for name in ("claims.parquet", "lines.parquet"):
         if not (run / name).is_file():
             raise DetectInputError(f"{run}: no {name}; give the --out folder of `bhyt assess`")
@@ -373,8 +380,10 @@ def compute(run: Path, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table
         statements = [s for s in sql.split(";\n") if s.strip()]
         con.execute(statements[0], [str(run / "claims.parquet")])
         con.execute(statements[1], [str(run / "lines.parquet")])
+        last = con.sql("SELECT CAST(max(admitted_at) AS DATE) FROM c").fetchall()[0][0]
+        deaths = (params or default_parameters()).code_list("codes.death_outcomes", last) if last else ()
         for s in statements[2:]:
-            con.execute(s)
+            con.execute(s.replace("$deaths", _list(list(deaths))))
         return con.sql("SELECT * FROM features").to_arrow_table()
     except duckdb.Error as exc:
         raise DetectInputError(f"{run}: not an assessment run this version can read ({exc})") from None

@@ -55,6 +55,13 @@ PATTERNS: tuple[Pattern, ...] = (
         "đợt nội trú {los_days:.0f} ngày không xét nghiệm, chẩn đoán hình ảnh, người bệnh không khám ở đâu khác",
     ),
     Pattern(
+        "after_death", "A visit after death", "Khám chữa bệnh sau khi đã tử vong",
+        ("phantom",),
+        lambda f: f["after_death"] > 0,
+        "an earlier claim of this card records the patient's death before this admission",
+        "hồ sơ trước của thẻ này ghi nhận người bệnh đã tử vong trước lần vào viện này",
+    ),
+    Pattern(
         "duplicate", "A claim sent twice", "Hồ sơ gửi hai lần",
         ("duplicate",),
         lambda f: (f["copy_later"] > 0) | (f["rule_duplicate"] > 0),
