@@ -35,6 +35,12 @@ class Detection:
     facilities: list[dict[str, Any]]  # the facility worklist, best first
     model_meta: dict[str, Any]
 
+    @property
+    def at_risk(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Each claim's expected amount at risk in đồng: its risk × the fund it claims."""
+        money = self.features["claimed_fund"].to_numpy(zero_copy_only=False).astype(np.float64)
+        return np.asarray(self.risk * money, np.float64)
+
 
 def _patterns_of(hits: dict[str, np.ndarray[Any, np.dtype[np.bool_]]], i: int) -> list[str]:
     return [p.code for p in PATTERNS if hits[p.code][i]]
@@ -148,9 +154,7 @@ def write(out: Path, d: Detection) -> dict[str, Path]:
             "claim_id": f["claim_id"],
             "risk": pa.array(d.risk, pa.float64()),
             "anomaly": pa.array(d.anomaly, pa.float64()),
-            "at_risk": pa.array(np.rint(d.risk * f["claimed_fund"].to_numpy().astype(np.float64)), pa.float64()).cast(
-                pa.int64()
-            ),
+            "at_risk": pa.array(np.rint(d.at_risk), pa.float64()).cast(pa.int64()),
             "patterns": _pattern_lists(d.hits, f.num_rows),
         }
     )

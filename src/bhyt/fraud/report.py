@@ -21,7 +21,7 @@ def _histogram(title: str, values: np.ndarray[Any, np.dtype[np.float64]], bins: 
 
 
 def _money_by_pattern(d: Detection) -> list[tuple[str, int]]:
-    money = d.features["claimed_fund"].to_numpy(zero_copy_only=False).astype(np.float64) * d.risk
+    money = d.at_risk
     out = [(p.code, round(float(money[d.hits[p.code]].sum()))) for p in PATTERNS]
     return sorted(out, key=lambda kv: -kv[1])
 
@@ -60,7 +60,7 @@ def render(d: Detection, source: str, ev: Evaluation | None = None, top: int = 5
         f"<td>{escape(', '.join(f['top_patterns']))}</td></tr>"
         for f in d.facilities[:15]
     )
-    at_risk = round(float((d.risk * d.features["claimed_fund"].to_numpy().astype(np.float64)).sum()))
+    at_risk = round(float(d.at_risk.sum()))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>BHYT abuse detection report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse}}

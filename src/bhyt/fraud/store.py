@@ -17,7 +17,7 @@ JSON_LISTS = ("patterns", "explanations", "reasons", "related", "top_patterns")
 
 def save(engine: Engine, source: str, d: Detection) -> int:
     """Store one detection run with both worklists; its id."""
-    at_risk = round(float((d.risk * d.features["claimed_fund"].to_numpy().astype(float)).sum()))
+    at_risk = round(float(d.at_risk.sum()))
     with engine.begin() as conn:
         run = conn.execute(
             insert(DetectionRun)
