@@ -21,9 +21,7 @@ from pathlib import Path
 from bhyt.assessment.engine import assess
 from bhyt.assessment.inputs import load
 from bhyt.assessment.outcome import objects, write
-from bhyt.fraud.detect import detect
-from bhyt.fraud.detect import write as write_detection
-from bhyt.fraud.report import render
+from bhyt.fraud.service import run_detection
 from bhyt.policy.params import default_parameters
 from bhyt.synth.run import SynthConfig, synthesize
 
@@ -48,11 +46,8 @@ def main() -> None:
         assess_s = time.perf_counter() - t
 
         t = time.perf_counter()
-        d = detect(run, lang="en")
-        write_detection(run / "detect", d)
-        (run / "detect" / "report.html").write_text(render(d, str(run)), encoding="utf-8")
+        claims = run_detection(run, lang="en").detection.features.num_rows
         detect_s = time.perf_counter() - t
-        claims = d.features.num_rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

@@ -314,18 +314,13 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
 def detection(console: Console, run: Path, labels: Path) -> None:
     """Rank the assessed claims and facilities by the risk of abuse; measure it against the truth."""
     from bhyt.fraud.commands import show_evaluation, show_worklist
-    from bhyt.fraud.detect import detect
-    from bhyt.fraud.detect import write as write_detection
-    from bhyt.fraud.evaluate import evaluate, read_labels
-    from bhyt.fraud.report import render
+    from bhyt.fraud.service import run_detection
     from bhyt.fraud.store import save as save_detection
 
     started = time.perf_counter()
-    d = detect(run, lang="en")
-    ev = evaluate(d.features, d.risk, read_labels(labels, d.features), d.hits)
-    folder = run / "detect"
-    write_detection(folder, d)
-    (folder / "report.html").write_text(render(d, str(run), ev), encoding="utf-8")
+    done = run_detection(run, labels=labels, lang="en")
+    d, ev, folder = done.detection, done.evaluation, done.paths["report"].parent
+    assert ev is not None
     engine = connect(f"sqlite:///{DEMO_DB}")
     try:
         run_id = save_detection(engine, str(run), d)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +10,10 @@ from rich.table import Table
 
 from bhyt.console import console
 from bhyt.db.commands import open_database, store_run
-from bhyt.fraud.evaluate import BUDGETS, Evaluation, evaluate, read_labels
+from bhyt.fraud.evaluate import BUDGETS, Evaluation
 from bhyt.fraud.features import DetectInputError
 from bhyt.fraud.model import ModelError
-from bhyt.fraud.patterns import BY_CODE, PATTERNS
+from bhyt.fraud.patterns import PATTERNS
 
 TRAIN = "train"
 
@@ -46,26 +45,16 @@ def detect_cmd(
     if target == TRAIN:
         _train(people, seeds, validation_seed, model_dir or MODEL_DIR)
         return
-    from bhyt.fraud.detect import detect, write
-    from bhyt.fraud.report import render
+    from bhyt.fraud.service import run_detection
 
     run = Path(target)
     try:
         with err.status("scoring claims"):
-            d = detect(run, top, lang, model_dir or MODEL_DIR)
-            ev = None
-            if evaluate_labels is not None:
-                ev = evaluate(d.features, d.risk, read_labels(evaluate_labels, d.features), d.hits)
+            done = run_detection(run, out, evaluate_labels, top, lang, model_dir or MODEL_DIR)
     except (DetectInputError, ModelError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    folder = out or run / "detect"
-    paths = write(folder, d)
-    report = folder / "report.html"
-    report.write_text(render(d, str(run), ev), encoding="utf-8")
-    if ev is not None:
-        doc = json.dumps(_as_dict(ev), indent=1, allow_nan=False, default=str)
-        (folder / "evaluation.json").write_text(doc + "\n", encoding="utf-8")
+    d, ev, paths = done.detection, done.evaluation, done.paths
     show = console()
     show_worklist(show, d.claims[:15], d.facilities[:10])
     if db is not None:
@@ -74,7 +63,7 @@ def detect_cmd(
         run_id = store_run(open_database(db, err), db, err, "detection run", lambda e: save(e, str(run), d))
         err.print(f"stored: detection run {run_id} in {db}")
     err.print(f"worklists: {paths['worklist_claims']}, {paths['worklist_facilities']}; review form: {paths['review']}")
-    err.print(f"report: {report}")
+    err.print(f"report: {paths['report']}")
     if ev is not None:
         show_evaluation(show, ev)
         print(ev.result_line(), flush=True)
@@ -135,29 +124,3 @@ def show_evaluation(out: object, ev: Evaluation) -> None:
     out.print(t)  # type: ignore[attr-defined]
     out.print(o)  # type: ignore[attr-defined]
     out.print("Synthetic data: the abuse was injected by known rules, so it is easier to find than in real claims.")  # type: ignore[attr-defined]
-
-
-def _as_dict(ev: Evaluation) -> object:
-    def r(x: object) -> dict[str, object]:
-        d = dict(vars(x))
-        for k in ("precision", "recall"):
-            d[k] = {f"top{int(b * 100)}": v for b, v in d[k].items()}
-        for key in ("recall_by_kind", "recall_vs_clean"):
-            d[key] = {k: {f"top{int(b * 100)}": v for b, v in x_.items()} for k, x_ in d[key].items()}
-        return d
-
-    return _no_nan({"claims": ev.claims, "positives": ev.positives, "kinds": ev.kinds, "model": r(ev.model),
-            "baseline": r(ev.baseline),
-            "detectors": {k: {"precision": p, "recall": rc, "clean_fpr": f} for k, (p, rc, f) in ev.detectors.items()},
-            "patterns": {p.code: BY_CODE[p.code].title for p in PATTERNS}})  # fmt: skip
-
-
-def _no_nan(value: object) -> object:
-    """JSON has no NaN: a figure that cannot be computed (no claims of a kind, no hits) is null."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _no_nan(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_no_nan(v) for v in value]
-    return value

@@ -12,6 +12,7 @@ recall on the kinds it is meant for, and its false-positive rate on clean claims
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,3 +132,32 @@ def evaluate(features: pa.Table, risk: F, kinds: npt.NDArray[np.object_], hits: 
         baseline=ranking(baseline(features), kinds, money),
         detectors=detectors,
     )
+
+
+def as_json(ev: Evaluation) -> str:
+    """The evaluation as JSON (budgets as top1/top5; a figure that cannot be computed is null)."""
+
+    def r(x: object) -> dict[str, object]:
+        d = dict(vars(x))
+        for k in ("precision", "recall"):
+            d[k] = {f"top{int(b * 100)}": v for b, v in d[k].items()}
+        for key in ("recall_by_kind", "recall_vs_clean"):
+            d[key] = {k: {f"top{int(b * 100)}": v for b, v in x_.items()} for k, x_ in d[key].items()}
+        return d
+
+    doc = _no_nan({"claims": ev.claims, "positives": ev.positives, "kinds": ev.kinds, "model": r(ev.model),
+            "baseline": r(ev.baseline),
+            "detectors": {k: {"precision": p, "recall": rc, "clean_fpr": f} for k, (p, rc, f) in ev.detectors.items()},
+            "patterns": {p.code: p.title for p in PATTERNS}})  # fmt: skip
+    return json.dumps(doc, indent=1, allow_nan=False)
+
+
+def _no_nan(value: object) -> object:
+    """JSON has no NaN: a figure that cannot be computed (no claims of a kind, no hits) is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    return value
