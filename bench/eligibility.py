@@ -62,6 +62,8 @@ def registry(folder: Path, people: int, seed: int = 7) -> list[str]:
         "code": facilities, "name": [f"Cơ sở {f}" for f in facilities], "province": [f[:2] for f in facilities],
         "kind": ["station" if int(f[2:]) < 20 else "district" for f in facilities],
         "level": ["primary" if int(f[2:]) < 20 else "basic" for f in facilities], "points": [""] * len(facilities),
+        "contract_from": pa.array([date(2020, 1, 1)] * len(facilities), pa.date32()),
+        "contract_to": pa.nulls(len(facilities), pa.date32()),
     }), folder / "facilities.parquet")  # fmt: skip
     pq.write_table(pa.table({
         "person_id": ids, "citizen_id": cid, "name": ["Nguyễn Văn A"] * people, "birth_date": births,

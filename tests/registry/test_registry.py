@@ -4,6 +4,7 @@ route codes, contributions, monthly lists, and the HTTP service's role matrix an
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,10 +65,21 @@ def test_load_and_the_card_check(engine: Engine, nation: Path, params: Parameter
         assert by_card.valid_to == c["valid_to"]
         home = index.check(params, c["valid_from"], card=c["card"], facility=c["registered_facility"])
         assert home.route_code == "1.1"
+        assert home.facility_contracted is True
         if c["valid_to"] is not None:
             after = index.check(params, c["valid_to"] + timedelta(days=1), card=c["card"])
             later = [x for x in cards if x["card"] == c["card"] and x["valid_from"] > c["valid_to"]]
             assert after.covered == any(x["valid_from"] == c["valid_to"] + timedelta(days=1) for x in later)
+    # A facility whose contract with the fund begins later: the person is covered, the visit there is not.
+    c = cards[0]
+    f = index.facilities[c["registered_facility"]]
+    index.facilities[f.code] = replace(f, contract_from=c["valid_from"] + timedelta(days=1))
+    early = index.check(params, c["valid_from"], card=c["card"], facility=f.code)
+    assert early.covered
+    assert early.facility_contracted is False
+    assert early.route_code is None
+    assert "no contract" in early.message
+    assert index.check(params, c["valid_from"], card=c["card"]).facility_contracted is None
     assert index.check(params, DAY, card="XX1234").outcome == "malformed"
     assert index.check(params, DAY, citizen_id="12345").outcome == "malformed"
     assert index.check(params, DAY).outcome == "malformed"

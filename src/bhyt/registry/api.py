@@ -44,6 +44,7 @@ class EligibilityOut(BaseModel):
     copay_this_year: int
     copay_exempt: bool
     route_code: str | None
+    facility_contracted: bool | None
 
 
 class Index:

@@ -8,10 +8,13 @@ searches and a few array reads: microseconds, with no database round trip at the
 
 from __future__ import annotations
 
+import copy
+import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +26,6 @@ from bhyt.policy.citizen_id import CITIZEN_ID_ERRORS, check_citizen_id
 from bhyt.policy.params import ParameterSet
 from bhyt.policy.route import walk_in_route
 
-NO_END = np.datetime64("9999-12-31", "D")
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
@@ -46,6 +48,34 @@ class Facility:
     kind: str
     level: str
     points: str | None
+    contract_from: date | None = None  # the contract with the fund (hợp đồng KCB BHYT); None: none on record
+    contract_to: date | None = None
+
+    def contracted(self, at: date) -> bool:
+        """Whether the facility holds a contract with the fund on ``at``."""
+        return (
+            self.contract_from is not None
+            and self.contract_from <= at
+            and (self.contract_to is None or at <= self.contract_to)
+        )
+
+
+class Period(NamedTuple):
+    """One card period of one person: the row the counter answers from. (A tuple: the counter builds
+    one or two per lookup, and a frozen dataclass costs twice as much to make.)"""
+
+    person_id: int
+    citizen_id: str | None
+    card: str
+    group: str
+    benefit_digit: str
+    valid_from: date
+    valid_to: date | None
+    registered_facility: str
+    five_year_date: date | None
+    living_area: str | None
+    province: str  # the holder's
+    only_card: bool = False  # the holder has no other card number: no second lookup for ``cards``
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,7 @@ class Eligibility:
     copay_this_year: int = 0
     copay_exempt: bool = False
     route_code: str | None = None
+    facility_contracted: bool | None = None  # None when no facility was given
 
     def as_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -78,40 +109,103 @@ class Eligibility:
         return out
 
 
+# A period's text packed into one fixed-width record (ASCII codes, space-padded): a lookup reads one
+# array element, not a value per column. Dates are int32 days since 1970 in their own arrays.
+FIELDS = (("card", 15), ("citizen_id", 12), ("group", 2), ("benefit_digit", 1), ("registered_facility", 5),
+          ("living_area", 2), ("province", 2))  # fmt: skip
+RECORD = sum(width for _, width in FIELDS)
+_AT = [sum(w for _, w in FIELDS[:k]) for k in range(len(FIELDS) + 1)]
+CARD, CID, GROUP, DIGIT, REGISTERED, AREA, PROVINCE = (slice(a, b) for a, b in itertools.pairwise(_AT))
+EPOCH = date(1970, 1, 1).toordinal()
+NO_DAY = int(np.iinfo(np.int32).max)
+
+
 class CardIndex:
     """Card periods sorted by card number and by citizen ID; ``copay`` is the co-payment each person
-    has paid in each year (đồng, from assessed claims), for the 5-year exemption's threshold."""
+    has paid in each year (đồng, from assessed claims), for the 5-year exemption's threshold.
+
+    Changes recorded after the index was built (a card issued, renewed, lapsed, a new registered
+    facility) are an overlay: :meth:`with_person` returns a new index in which one person's periods
+    replace theirs in the arrays, so the service swaps indexes without rebuilding ten million rows."""
 
     def __init__(self, periods: pa.Table, facilities: list[Facility], copay: dict[tuple[int, int], int]) -> None:
         t = periods.select(list(COLUMNS))
         self.size = t.num_rows
         self._person = t.column("person_id").to_numpy(zero_copy_only=False).astype(np.int64)
-        self._card = np.array(t.column("card").to_pylist(), dtype="S15")
-        self._cid = np.array(pc.fill_null(t.column("citizen_id"), "").to_pylist(), dtype="S12")
-        self._from = _days(t.column("valid_from"), np.datetime64("0001-01-01", "D"))
-        self._to = _days(t.column("valid_to"), NO_END)
-        text = ("group", "benefit_digit", "registered_facility", "living_area", "citizen_id", "card", "province")
-        # Arrow columns, read one value at a time: Python objects for ten million people would not fit.
-        self._cols = {k: t.column(k).combine_chunks() for k in (*text, "five_year_date", "valid_from", "valid_to")}
+        self._from = _days(t.column("valid_from"), 0)
+        self._to = _days(t.column("valid_to"), NO_DAY)
+        self._five = _days(t.column("five_year_date"), NO_DAY)
+        raw = _records(t)
+        self._rec = raw.view(f"S{RECORD}").ravel()
+        card, cid = np.ascontiguousarray(raw[:, CARD]), np.ascontiguousarray(raw[:, CID])
+        self._card, self._cid = card.view("S15").ravel(), cid.view("S12").ravel()
         self._by_card = np.lexsort((self._from, self._card))
         self._by_cid = np.lexsort((self._from, self._cid))
         self._cards_sorted = self._card[self._by_card]
         self._cids_sorted = self._cid[self._by_cid]
+        self._only_card = _only_card(self._cids_sorted, self._card[self._by_cid], self._by_cid)
         self.facilities = {f.code: f for f in facilities}
         self.copay = copay
+        self._replaced: frozenset[int] = frozenset()
+        self._extra_card: dict[str, tuple[Period, ...]] = {}
+        self._extra_cid: dict[str, tuple[Period, ...]] = {}
+        self._rates: dict[date, Mapping[str, Decimal]] = {}
 
-    def _get(self, column: str, i: int) -> Any:
-        return self._cols[column][i].as_py()
+    def with_person(self, person_id: int, periods: list[Period]) -> CardIndex:
+        """A copy in which ``periods`` are all of ``person_id``'s card periods (the arrays are shared)."""
+        new = copy.copy(self)
+        new._replaced = self._replaced | {person_id}
+        new._extra_card = _without(self._extra_card, person_id)
+        new._extra_cid = _without(self._extra_cid, person_id)
+        only = len({p.card for p in periods}) == 1
+        for p in periods:
+            p = p._replace(only_card=only)
+            new._extra_card[p.card] = (*new._extra_card.get(p.card, ()), p)
+            if p.citizen_id:
+                new._extra_cid[p.citizen_id] = (*new._extra_cid.get(p.citizen_id, ()), p)
+        new._rates = {}
+        return new
 
-    def rows_for_card(self, number: str) -> np.ndarray:
-        key = number.encode()
-        lo, hi = np.searchsorted(self._cards_sorted, key, "left"), np.searchsorted(self._cards_sorted, key, "right")
-        return self._by_card[lo:hi]
+    @property
+    def overlaid(self) -> int:
+        """People whose periods come from the overlay (changed since the arrays were built)."""
+        return len(self._replaced)
 
-    def rows_for_citizen(self, citizen_id: str) -> np.ndarray:
-        key = citizen_id.encode()
-        lo, hi = np.searchsorted(self._cids_sorted, key, "left"), np.searchsorted(self._cids_sorted, key, "right")
-        return self._by_cid[lo:hi]
+    def _period(self, i: int) -> Period:
+        r = self._rec[i].decode()
+        return Period(
+            person_id=int(self._person[i]),
+            citizen_id=r[CID].rstrip() or None,
+            card=r[CARD].rstrip(),
+            group=r[GROUP].rstrip(),
+            benefit_digit=r[DIGIT],
+            valid_from=_date(int(self._from[i])) or date.min,
+            valid_to=_date(int(self._to[i])),
+            registered_facility=r[REGISTERED].rstrip(),
+            five_year_date=_date(int(self._five[i])),
+            living_area=r[AREA].rstrip() or None,
+            province=r[PROVINCE].rstrip(),
+            only_card=bool(self._only_card[i]),
+        )
+
+    def _lookup(self, sorted_keys: np.ndarray, order: np.ndarray, key: str,
+                extra: dict[str, tuple[Period, ...]]) -> list[Period]:  # fmt: skip
+        k = key.encode()
+        rows = order[sorted_keys.searchsorted(k, "left") : sorted_keys.searchsorted(k, "right")]
+        found = [self._period(int(i)) for i in rows]
+        if self._replaced:
+            found = [p for p in found if p.person_id not in self._replaced]
+        if key in extra:
+            found = sorted((*found, *extra[key]), key=lambda p: p.valid_from)
+        return found
+
+    def periods_for_card(self, number: str) -> list[Period]:
+        """Every period on this card number, oldest first."""
+        return self._lookup(self._cards_sorted, self._by_card, number, self._extra_card)
+
+    def periods_for_citizen(self, citizen_id: str) -> list[Period]:
+        """Every period of the holder of this citizen ID, oldest first."""
+        return self._lookup(self._cids_sorted, self._by_cid, citizen_id, self._extra_cid)
 
     def check(
         self,
@@ -127,66 +221,114 @@ class CardIndex:
             checked = check_card(card, params, at)
             if checked.error is not None:
                 return Eligibility("malformed", f"card {card!r}: {CARD_ERRORS[checked.error][1]}")
-            rows = self.rows_for_card(card)
+            periods = self.periods_for_card(card)
         elif citizen_id:
             cid = check_citizen_id(citizen_id, params, at)
             if cid.error is not None:
                 return Eligibility("malformed", f"citizen ID {citizen_id!r}: {CITIZEN_ID_ERRORS[cid.error]}")
-            rows = self.rows_for_citizen(citizen_id)
+            periods = self.periods_for_citizen(citizen_id)
         else:
             return Eligibility("malformed", "give a card number or a 12-digit citizen ID")
         if facility is not None and facility not in self.facilities:
-            return Eligibility("malformed", f"facility {facility!r} is not a contracted facility in the registry")
-        if rows.size == 0:
+            return Eligibility("malformed", f"facility {facility!r} is not a facility in the registry")
+        if not periods:
             return Eligibility("not_found", "no card or person with this number in the registry")
-        day = np.datetime64(at, "D")
-        valid = rows[(self._from[rows] <= day) & (day <= self._to[rows])]
-        if valid.size:
-            return self._answer("covered", "covered", int(valid[-1]), params, at, facility, inpatient)
-        started = rows[self._from[rows] <= day]  # the last period before the date, else the next one
-        nearest = int(started[-1] if started.size else rows[0])
+        valid = [p for p in periods if p.valid_from <= at and (p.valid_to is None or at <= p.valid_to)]
+        if valid:
+            return self._answer("covered", "covered", valid[-1], params, at, facility, inpatient)
+        started = [p for p in periods if p.valid_from <= at]  # the last period before the date, else the next one
+        nearest = started[-1] if started else periods[0]
         return self._answer("not_covered", "no card valid on this date", nearest, params, at, facility, inpatient)
 
-    def _answer(self, outcome: str, message: str, i: int, params: ParameterSet, at: date, facility: str | None,
+    def _level_rates(self, params: ParameterSet, at: date) -> Mapping[str, Decimal]:
+        if at not in self._rates:  # the same few dates all day at the counter
+            self._rates[at] = params.percent_by_code("benefit.level_rate", at)
+        return self._rates[at]
+
+    def _answer(self, outcome: str, message: str, p: Period, params: ParameterSet, at: date, facility: str | None,
                 inpatient: bool) -> Eligibility:  # fmt: skip
-        person = int(self._person[i])
-        citizen = self._get("citizen_id", i)
-        own = self.rows_for_citizen(citizen) if citizen else np.array([i])
-        cards = tuple(dict.fromkeys(self._get("card", j) for j in own))
-        digit = self._get("benefit_digit", i)
-        rates = params.percent_by_code("benefit.level_rate", at)
-        paid = self.copay.get((person, at.year), 0)
-        five = self._get("five_year_date", i)
+        if p.only_card or not p.citizen_id:
+            cards: tuple[str, ...] = (p.card,)
+        else:
+            cards = tuple(dict.fromkeys(q.card for q in self.periods_for_citizen(p.citizen_id)))
+        rates = self._level_rates(params, at)
+        paid = self.copay.get((p.person_id, at.year), 0)
         covered = outcome == "covered"
-        route = None
-        if covered and facility is not None:
-            registered = self._get("registered_facility", i)
+        route, contracted = None, None
+        if facility is not None:
             f = self.facilities[facility]
-            home = self.facilities.get(registered)
-            route = walk_in_route(params, at, f.kind, f.points, inpatient, self._get("living_area", i) is not None,
-                                  registered_here=registered == facility,
-                                  same_province=home is not None and home.province == f.province)  # fmt: skip
+            contracted = f.contracted(at)
+            if covered and not contracted:
+                message = f"covered, but facility {facility} holds no contract with the fund on {at}: emergencies only"
+            elif covered:
+                home = self.facilities.get(p.registered_facility)
+                route = walk_in_route(params, at, f.kind, f.points, inpatient, p.living_area is not None,
+                                      registered_here=p.registered_facility == facility,
+                                      same_province=home is not None and home.province == f.province)  # fmt: skip
         return Eligibility(
             outcome=outcome,
             message=message,
             covered=covered,
-            card=self._get("card", i),
+            card=p.card,
             cards=cards,
-            citizen_id=self._get("citizen_id", i),
-            province=self._get("province", i),
-            group=self._get("group", i),
-            benefit_digit=digit,
-            benefit_percent=int(rates[digit]) if digit in rates else None,
-            valid_from=self._get("valid_from", i),
-            valid_to=self._get("valid_to", i),
-            registered_facility=self._get("registered_facility", i),
-            five_year_date=five,
+            citizen_id=p.citizen_id,
+            province=p.province,
+            group=p.group,
+            benefit_digit=p.benefit_digit,
+            benefit_percent=int(rates[p.benefit_digit]) if p.benefit_digit in rates else None,
+            valid_from=p.valid_from,
+            valid_to=p.valid_to,
+            registered_facility=p.registered_facility,
+            five_year_date=p.five_year_date,
             copay_this_year=paid,
-            copay_exempt=covered and copay_exemption_applies(params, at, five, Decimal(paid)),
+            copay_exempt=covered and copay_exemption_applies(params, at, p.five_year_date, Decimal(paid)),
             route_code=route,
+            facility_contracted=contracted,
         )
 
 
-def _days(column: pa.ChunkedArray, default: np.datetime64) -> np.ndarray:
-    values = column.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    return np.where(np.isnat(values), default, values)
+def _only_card(cids: np.ndarray, cards: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per row (in the table's order): whether every period with its citizen ID has its card number.
+    ``cids``, ``cards``: both in citizen-ID order, ``order`` that order's row numbers."""
+    out = np.ones(cids.size, bool)
+    if cids.size < 2:
+        return out
+    same = cids[1:] == cids[:-1]
+    group = np.concatenate(([0], np.cumsum(~same)))
+    several = np.zeros(int(group[-1]) + 1, bool)
+    several[group[1:][same & (cards[1:] != cards[:-1])]] = True
+    out[order] = ~several[group]
+    return out
+
+
+def _without(extra: dict[str, tuple[Period, ...]], person_id: int) -> dict[str, tuple[Period, ...]]:
+    out = {}
+    for key, periods in extra.items():
+        if kept := tuple(p for p in periods if p.person_id != person_id):
+            out[key] = kept
+    return out
+
+
+def _date(days: int) -> date | None:
+    return None if days == NO_DAY else date.fromordinal(EPOCH + days)
+
+
+def _days(column: pa.ChunkedArray, default: int) -> np.ndarray:
+    days: pa.ChunkedArray = pc.fill_null(column.cast(pa.date32()).cast(pa.int32()), default)
+    return np.asarray(days.to_numpy(), np.int32)
+
+
+def _records(t: pa.Table) -> np.ndarray:
+    """The text columns as one (rows, RECORD) uint8 array; a value wider than its field is an error."""
+    parts = []
+    for name, width in FIELDS:
+        col = pc.fill_null(t.column(name).combine_chunks(), "")
+        if len(col) and pc.max(pc.utf8_length(col)).as_py() > width:
+            raise ValueError(f"card periods: a {name} longer than {width} characters")
+        parts.append(pc.utf8_rpad(col, width, " "))
+    if not len(t):
+        return np.zeros((0, RECORD), np.uint8)
+    joined = pc.binary_join_element_wise(*parts, "")
+    fixed = joined.cast(pa.binary()).cast(pa.binary(RECORD))  # fails on non-ASCII text: codes are ASCII
+    data = fixed.buffers()[1]
+    return np.frombuffer(data, np.uint8, count=len(fixed) * RECORD, offset=fixed.offset * RECORD).reshape(-1, RECORD)

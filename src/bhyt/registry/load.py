@@ -21,7 +21,13 @@ from bhyt.policy.params import ParameterSet
 from bhyt.registry.models import Card, Facility, Household, Participation, Person
 
 CHUNK = 20_000
-FILES = ("facilities.parquet", "people.parquet", "cards.parquet")
+FILES = {
+    "facilities.parquet": ("code", "name", "province", "kind", "level", "points", "contract_from", "contract_to"),
+    "people.parquet": ("person_id", "citizen_id", "name", "birth_date", "sex", "province", "commune",
+                       "household_id", "household_position"),
+    "cards.parquet": ("person_id", "citizen_id", "card", "group", "benefit_digit", "card_province", "valid_from",
+                      "valid_to", "registered_facility", "continuous_since", "five_year_date", "living_area"),
+}  # fmt: skip
 
 
 class RegistryInputError(BhytError, ValueError):
@@ -59,6 +65,9 @@ def load_registry(
         cards = pq.read_table(folder / "cards.parquet")
     except (pa.ArrowInvalid, OSError) as exc:
         raise RegistryInputError(f"{folder}: {exc}") from exc
+    for name, table in zip(FILES, (facilities, people, cards), strict=True):
+        if absent := [c for c in FILES[name] if c not in table.column_names]:
+            raise RegistryInputError(f"{folder / name}: missing column(s) {', '.join(absent)}")
     now = datetime.now().replace(microsecond=0)  # noqa: DTZ005 - recorded in local time
     tell = progress or (lambda _what, _n: None)
     households: dict[int, tuple[str, str | None]] = {}
@@ -89,7 +98,8 @@ def load_registry(
 def _facilities(t: pa.Table) -> Iterator[dict[str, Any]]:
     for f in t.to_pylist():
         yield {"code": f["code"], "name": f["name"], "province": f["province"], "kind": f["kind"],
-               "level": f["level"], "points": f.get("points") or None}  # fmt: skip
+               "level": f["level"], "points": f.get("points") or None, "contract_from": f["contract_from"],
+               "contract_to": f["contract_to"]}  # fmt: skip
 
 
 def _people(t: pa.Table) -> Iterator[dict[str, Any]]:

@@ -53,7 +53,8 @@ def card_index(engine: Engine) -> CardIndex:
         for part in conn.execution_options(yield_per=CHUNK).execute(query).partitions():
             columns = list(zip(*part, strict=True))
             batches.append(pa.record_batch([pa.array(c, t) for c, t in zip(columns, types, strict=True)], schema))
-        columns_f = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points)
+        columns_f = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points,
+                     FacilityRow.contract_from, FacilityRow.contract_to)  # fmt: skip
         facilities = [Facility(*f) for f in conn.execute(select(*columns_f))]
         copay = _copay_by_person_year(conn)
     periods = pa.Table.from_batches(batches, schema)

@@ -71,8 +71,10 @@ class Facilities:
         return np.concatenate(parts) if parts else np.empty(0, np.intp)
 
 
-def build_facilities(rng: np.random.Generator, selected: Sequence[str], people: int) -> Facilities:
-    """The contracted facilities of the selected provinces, in proportion to their population."""
+def build_facilities(rng: np.random.Generator, selected: Sequence[str], people: int, year: int) -> Facilities:
+    """The contracted facilities of the selected provinces, in proportion to their population. Each
+    holds a contract with the fund (hợp đồng KCB BHYT) from the first of January of a year up to ten
+    years before ``year``, in force until terminated [B]: no contract ends within the year."""
     shares = np.array([ref.PROVINCE_SHARES[p] for p in selected])
     pops = people * shares / shares.sum()
     pred = predecessors()
@@ -116,6 +118,10 @@ def build_facilities(rng: np.random.Generator, selected: Sequence[str], people: 
                 cols["points"].append("former" if kind == "provincial_basic" else points)
                 cols["factor"].append(round(float(rng.uniform(0.96, 1.04)), 3))
     frame = {k: np.array(v, dtype=object if k != "factor" else np.float64) for k, v in cols.items()}
+    # Drawn after everything else, so adding contracts left the other draws as they were.
+    signed = year - rng.integers(0, 11, frame["code"].size)
+    frame["contract_from"] = np.array([date(int(y), 1, 1) for y in signed], dtype=object)
+    frame["contract_to"] = np.full(frame["code"].size, None, dtype=object)
     index: dict[tuple[str, str], list[int]] = {}
     for i, (p, k) in enumerate(zip(frame["province"], frame["kind"], strict=True)):
         index.setdefault((str(p), str(k)), []).append(i)

@@ -269,11 +269,12 @@ def synthesize(
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    facilities = build_facilities(np.random.default_rng([config.seed, 1_000_003]), selected, config.people)
+    facilities = build_facilities(np.random.default_rng([config.seed, 1_000_003]), selected, config.people, config.year)
     surge = SurgePlan.draw(np.random.default_rng([config.seed, 2_000_003]), config.year)
     writers = Writers(out)
     f = facilities.frame
-    writers.write("registry/facilities", pa.table({k: pa.array(v) for k, v in f.items()}))
+    dated = {"contract_from": pa.date32(), "contract_to": pa.date32()}
+    writers.write("registry/facilities", pa.table({k: pa.array(v, dated.get(k)) for k, v in f.items()}))
     writers.write("catalogue/items", _catalogue_table())
     writers.write("catalogue/price_list", price_list(facilities))
     counters, totals = IdentityCounters(), Totals()
