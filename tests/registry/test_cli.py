@@ -52,6 +52,38 @@ def test_load_check_changes_and_audit(nation: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_card_commands_change_cover(nation: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    assert run("registry", "load", str(nation), "--db", db).returncode == 0
+    cards = pq.read_table(nation / "registry" / "cards.parquet").to_pylist()
+    c = next(x for x in cards if x["valid_to"] is not None and x["valid_from"].month < 6 and x["group"] != "GD")
+    cid = c["citizen_id"]
+
+    def covered(on: str) -> bool:
+        done = run("registry", "check", "--citizen-id", cid, "--date", on, "--db", db)
+        return bool(json.loads(done.stdout)["covered"])
+
+    done = run("registry", "card", "lapse", "--citizen-id", cid, "--on", "2025-06-01", "--db", db, "--operator", "ops1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["action"] == "card.lapse"
+    assert not covered("2025-06-02")
+    again = run("registry", "card", "lapse", "--citizen-id", cid, "--on", "2025-06-10", "--db", db)
+    assert again.returncode == 1
+    assert "registry.no_current_card" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert run("registry", "card", "lapse", "--citizen-id", cid, "--on", "June", "--db", db).returncode == 2
+    group = run("registry", "card", "change-group", "--citizen-id", cid, "--group", "GD", "--on", "2025-03-01",
+                "--db", db)  # fmt: skip
+    assert group.returncode == 0, group.stderr
+    assert json.loads(group.stdout)["card"].startswith("GD4")
+    shown = json.loads(run("registry", "show", "--citizen-id", cid, "--db", db).stdout)
+    assert {x["status"] for x in shown["cards"] if x["superseded_at"] is None} == {"changed"}
+    log = run("audit", "--db", db, "--purpose", "enrolment", "--subject", "ops1")
+    assert log.returncode == 0, log.stderr
+    assert "card.lapse" in log.stdout
+    assert run("audit", "--db", db, "--purpose", "curiosity").returncode == 2
+
+
 def test_token_and_serve_need_a_secret() -> None:
     done = run("token", "--role", "facility", "--facility", "01001", secret=SECRET)
     assert done.returncode == 0, done.stderr

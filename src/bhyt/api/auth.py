@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
+from bhyt.security.purposes import Purpose, PurposeError, parse_purpose
 from bhyt.security.ratelimit import RateLimiter
 from bhyt.security.roles import Principal
 from bhyt.security.tokens import TokenError, expiry, verify
@@ -49,6 +50,10 @@ def authenticator(secret: str, limiter: RateLimiter) -> Callable[[Request], Prin
     return principal
 
 
-def purpose(request: Request, default: str) -> str:
-    """Why the data is read (the X-Purpose header), for the audit log."""
-    return request.headers.get("x-purpose", default)[:200]
+def purpose(request: Request, default: Purpose) -> str:
+    """Why the data is read or changed (the X-Purpose header, a purpose code), for the audit log;
+    an unknown code is a 400."""
+    try:
+        return parse_purpose(request.headers.get("x-purpose"), default)
+    except PurposeError as exc:
+        raise HTTPException(400, str(exc)) from None

@@ -19,6 +19,7 @@ from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhi
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
 from bhyt.claims.parser import Limits
 from bhyt.security.audit import AuditLog
+from bhyt.security.purposes import Purpose
 from bhyt.security.roles import Principal, may_read_claim, may_submit_claims
 
 XML_TYPES = ("application/xml", "text/xml")
@@ -82,7 +83,8 @@ def router(
     @api.get("/claims/{facility}/{ma_lk}", summary="A stored claim: its status, versions and findings")
     def show(who: caller, request: Request, facility: str, ma_lk: str) -> Any:
         allowed = may_read_claim(who, facility)
-        audit.record(who.subject, who.role.value, "claim.read", f"{facility}/{ma_lk}", purpose(request, "claim"),
+        why = purpose(request, Purpose.ASSESSMENT)
+        audit.record(who.subject, who.role.value, "claim.read", f"{facility}/{ma_lk}", why,
                      "allowed" if allowed else "denied")  # fmt: skip
         if not allowed:
             return problem(403, "Forbidden", f"a {who.role.value} token may not read claims of {facility}")

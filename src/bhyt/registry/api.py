@@ -5,22 +5,33 @@ is checked against the caller's role and written to the audit log, allowed or no
 import re
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from bhyt.api.auth import purpose
+from bhyt.api.problems import problem
 from bhyt.policy.params import ParameterSet
-from bhyt.registry import fhir
+from bhyt.registry import fhir, lifecycle
 from bhyt.registry.eligibility import Eligibility, today
-from bhyt.registry.service import card_index, household_due, monthly_changes, person_record, visits
+from bhyt.registry.lifecycle import Change, RegistryRuleError
+from bhyt.registry.service import (
+    card_index,
+    household_due,
+    monthly_changes,
+    person_periods,
+    person_province,
+    person_record,
+    visits,
+)
 from bhyt.security.audit import AuditLog
-from bhyt.security.roles import Principal, Role, may_check_card, may_read_person, may_read_reports
+from bhyt.security.purposes import Purpose
+from bhyt.security.roles import Principal, Role, may_change_registry, may_check_card, may_read_person, may_read_reports
 
 FHIR_JSON = "application/fhir+json"
 CITIZEN_PATH = Path(pattern=r"^\d{12}$", description="12-digit citizen ID")
@@ -47,6 +58,43 @@ class EligibilityOut(BaseModel):
     facility_contracted: bool | None
 
 
+class IssueIn(BaseModel):
+    group: str = Field(pattern=r"^[A-Z]{2}$", description="Participant group code (DN, GD, HS, …)")
+    valid_from: date
+    valid_to: date | None = None
+    registered_facility: str = Field(pattern=r"^\d{5}$", description="Registered primary facility (MA_DKBD)")
+    living_area: str | None = Field(None, pattern=r"^K[123]$")
+
+
+class RenewIn(BaseModel):
+    valid_to: date = Field(description="Last day of the renewed period")
+
+
+class GroupIn(BaseModel):
+    group: str = Field(pattern=r"^[A-Z]{2}$")
+    on: date = Field(description="First day in the new group")
+
+
+class LapseIn(BaseModel):
+    on: date = Field(description="First day without cover")
+
+
+class FacilityIn(BaseModel):
+    facility: str = Field(pattern=r"^\d{5}$", description="The new registered primary facility")
+    on: date = Field(description="First day registered there (the first days of a quarter)")
+
+
+class CorrectionIn(BaseModel):
+    """Only the fields given are corrected."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+    registered_facility: str | None = Field(None, pattern=r"^\d{5}$")
+    living_area: str | None = Field(None, pattern=r"^K[123]$")
+    continuous_since: date | None = None
+    five_year_date: date | None = None
+
+
 class Index:
     """The card index the service answers from; rebuilt from the database on ``reload``."""
 
@@ -54,6 +102,12 @@ class Index:
         self.engine = engine
         self._lock = threading.Lock()
         self.current = card_index(engine)
+
+    def apply(self, person_id: int) -> None:
+        """Take one person's periods from the database after a change (the arrays stay as built)."""
+        periods = person_periods(self.engine, person_id)
+        with self._lock:
+            self.current = self.current.with_person(person_id, periods)
 
     def reload(self) -> int:
         fresh = card_index(self.engine)
@@ -68,8 +122,9 @@ def router(
     api = APIRouter()
     caller = Annotated[Principal, Depends(principal)]
 
-    def denied(who: Principal, action: str, target: str, why: str, request: Request) -> HTTPException:
-        audit.record(who.subject, who.role.value, action, target, purpose(request, action), "denied")
+    def denied(who: Principal, action: str, target: str, why: str, request: Request,
+               default: Purpose = Purpose.ENROLMENT) -> HTTPException:  # fmt: skip
+        audit.record(who.subject, who.role.value, action, target, purpose(request, default), "denied")
         return HTTPException(403, f"a {who.role.value} token may not {why}")
 
     def check(who: Principal, request: Request, at: date, card: str | None, citizen_id: str | None,
@@ -78,14 +133,14 @@ def router(
             facility = facility or who.facility
             if facility != who.facility:
                 raise denied(who, "eligibility.check", card or citizen_id or "", "check cards at another facility",
-                             request)  # fmt: skip
+                             request, Purpose.TREATMENT)  # fmt: skip
         answer = index.current.check(params, at, card, citizen_id, facility, inpatient)
         target = card or citizen_id or ""
         if answer.outcome in ("covered", "not_covered") and not may_check_card(
             who, facility, answer.province, answer.citizen_id
         ):
-            raise denied(who, "eligibility.check", target, "check this card here", request)
-        audit.record(who.subject, who.role.value, "eligibility.check", target, purpose(request, "card check"),
+            raise denied(who, "eligibility.check", target, "check this card here", request, Purpose.TREATMENT)
+        audit.record(who.subject, who.role.value, "eligibility.check", target, purpose(request, Purpose.TREATMENT),
                      answer.outcome)  # fmt: skip
         return answer
 
@@ -122,15 +177,16 @@ def router(
         who: caller,
         request: Request,
         citizen_id: Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit citizen ID")],
+        known_at: Annotated[datetime | None, Query(description="What the record held at this moment")] = None,
     ) -> Any:
-        record = person_record(engine, citizen_id)
+        record = person_record(engine, citizen_id, known_at)
         if record is None:
-            audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, "record"),
+            audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, _reading(who)),
                          "not_found")  # fmt: skip
             raise HTTPException(404, f"no person with citizen ID {citizen_id}")
         if not may_read_person(who, record["province"], citizen_id):
             raise denied(who, "person.read", citizen_id, "read this person's record", request)
-        audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, "record"), "allowed")
+        audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, _reading(who)), "allowed")
         return record
 
     @api.get("/registry/households/{household_id}/contributions", tags=["registry"],
@@ -148,7 +204,7 @@ def router(
         if not may_read_reports(who, due["province"]):
             raise denied(who, "household.contributions", str(household_id), "read this household", request)
         audit.record(who.subject, who.role.value, "household.contributions", str(household_id),
-                     purpose(request, "contributions"), "allowed")  # fmt: skip
+                     purpose(request, Purpose.CONTRIBUTIONS), "allowed")  # fmt: skip
         return due
 
     @api.get("/registry/changes", tags=["registry"],
@@ -158,7 +214,8 @@ def router(
             raise denied(who, "registry.changes", month, "read the increase/decrease lists", request)
         first = _month(month)
         rows = [c for c in monthly_changes(engine, first) if may_read_reports(who, c.province)]
-        audit.record(who.subject, who.role.value, "registry.changes", month, purpose(request, "lists"), "allowed")
+        why = purpose(request, Purpose.CONTRIBUTIONS)
+        audit.record(who.subject, who.role.value, "registry.changes", month, why, "allowed")
         return {"month": month, "changes": [c.__dict__ | {"on": c.on.isoformat()} for c in rows]}
 
     @api.get("/citizens/me", tags=["citizen"], summary="The caller's own record")
@@ -171,9 +228,72 @@ def router(
     def my_visits(who: caller, request: Request) -> Any:
         if who.role is not Role.CITIZEN or who.citizen_id is None:
             raise HTTPException(403, "only a citizen token has visits of its own")
-        audit.record(who.subject, who.role.value, "visits.read", who.citizen_id, purpose(request, "own visits"),
-                     "allowed")  # fmt: skip
+        why = purpose(request, Purpose.CITIZEN_REQUEST)
+        audit.record(who.subject, who.role.value, "visits.read", who.citizen_id, why, "allowed")
         return {"citizen_id": who.citizen_id, "visits": visits(engine, who.citizen_id)}
+
+    def change(who: Principal, request: Request, citizen_id: str, action: str, do: Callable[[], Change]) -> Any:
+        province = person_province(engine, citizen_id)
+        why = purpose(request, Purpose.ENROLMENT)
+        if province is None:
+            audit.record(who.subject, who.role.value, action, citizen_id, why, "not_found")
+            raise HTTPException(404, f"no person with citizen ID {citizen_id}")
+        if not may_change_registry(who, province):
+            raise denied(who, action, citizen_id, "change this person's cover", request)
+        try:
+            done = do()
+        except RegistryRuleError as exc:
+            audit.record(who.subject, who.role.value, action, citizen_id, why, "refused")
+            return problem(exc.status, "Refused by the registry's rules", str(exc), code=exc.code)
+        index.apply(done.person_id)
+        audit.record(who.subject, who.role.value, action, citizen_id, why, "allowed")
+        return {"action": done.action, "card": done.card, "valid_from": done.valid_from.isoformat(),
+                "valid_to": done.valid_to.isoformat() if done.valid_to else None,
+                "record": person_record(engine, citizen_id)}  # fmt: skip
+
+    @api.post("/registry/people/{citizen_id}/cards", tags=["registry"], status_code=201,
+              summary="Issue a card: a new period of cover in a participant group")  # fmt: skip
+    def issue(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: IssueIn) -> Any:
+        return change(who, request, citizen_id, "card.issue", lambda: lifecycle.issue_card(
+            engine, params, citizen_id, body.group, body.valid_from, body.valid_to, body.registered_facility,
+            body.living_area))  # fmt: skip
+
+    @api.post("/registry/people/{citizen_id}/cards/renew", tags=["registry"],
+              summary="Renew: the latest period continued to a new end date")  # fmt: skip
+    def renew(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: RenewIn) -> Any:
+        return change(who, request, citizen_id, "card.renew",
+                      lambda: lifecycle.renew_card(engine, params, citizen_id, body.valid_to))  # fmt: skip
+
+    @api.post(
+        "/registry/people/{citizen_id}/cards/change-group",
+        tags=["registry"],
+        summary="Change group from a date (a new card number; the period in force ends the day before)",
+    )
+    def regroup(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: GroupIn) -> Any:
+        return change(who, request, citizen_id, "card.change_group",
+                      lambda: lifecycle.change_group(engine, params, citizen_id, body.group, body.on))  # fmt: skip
+
+    @api.post("/registry/people/{citizen_id}/cards/lapse", tags=["registry"],
+              summary="Lapse: cover ends the day before a date")  # fmt: skip
+    def lapse(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: LapseIn) -> Any:
+        return change(who, request, citizen_id, "card.lapse",
+                      lambda: lifecycle.lapse_card(engine, params, citizen_id, body.on))  # fmt: skip
+
+    @api.post("/registry/people/{citizen_id}/registered-facility", tags=["registry"],
+              summary="Change the registered primary facility (at the start of a quarter)")  # fmt: skip
+    def re_register(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: FacilityIn) -> Any:
+        def do() -> Change:
+            return lifecycle.change_facility(engine, params, citizen_id, body.facility, body.on)
+
+        return change(who, request, citizen_id, "card.change_facility", do)
+
+    @api.post("/registry/people/{citizen_id}/cards/{card_id}/correction", tags=["registry"],
+              summary="Correct a recorded period (the wrong row is kept as what we held)")  # fmt: skip
+    def correct(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH],
+                card_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: CorrectionIn) -> Any:  # fmt: skip
+        fields = body.model_dump(exclude_unset=True)
+        return change(who, request, citizen_id, "card.correct",
+                      lambda: lifecycle.correct_card(engine, params, citizen_id, card_id, **fields))  # fmt: skip
 
     @api.post("/registry/reload", tags=["registry"], summary="Rebuild the card index from the database (admin)")
     def reload(who: caller) -> Any:
@@ -182,6 +302,10 @@ def router(
         return {"cards": index.reload()}
 
     return api
+
+
+def _reading(who: Principal) -> Purpose:
+    return Purpose.CITIZEN_REQUEST if who.role is Role.CITIZEN else Purpose.ENROLMENT
 
 
 def _month(text: str) -> date:

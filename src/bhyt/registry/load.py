@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,22 +110,28 @@ def _people(t: pa.Table) -> Iterator[dict[str, Any]]:
                    "household_id": r["household_id"], "household_position": r["household_position"]}  # fmt: skip
 
 
+def participation_terms(
+    params: ParameterSet, group: str, start: date, province: str, household_id: int | None
+) -> dict[str, Any]:
+    """Who pays for a participation in ``group`` from ``start``, and the state's subsidy share."""
+    funding = params.code_by_code("contribution.funding_by_group", start).get(group, "unknown")
+    share = params.percent_by_code("contribution.state_subsidy_share", start)
+    subsidy = {"state": 100, "subsidised": int(share.get(group, 0))}.get(funding, 0)
+    return {"funding": funding, "payer": payer_of(funding, group, province, household_id), "subsidy_percent": subsidy}
+
+
 def _participations(
     cards: pa.Table, params: ParameterSet, household: dict[int, int | None], now: datetime
 ) -> Iterator[dict[str, Any]]:
     for part in cards.to_batches(CHUNK):
         for c in part.to_pylist():
-            start = c["valid_from"]
-            funding = params.code_by_code("contribution.funding_by_group", start).get(c["group"], "unknown")
-            share = params.percent_by_code("contribution.state_subsidy_share", start)
-            subsidy = {"state": 100, "subsidised": int(share.get(c["group"], 0))}.get(funding, 0)
+            terms = participation_terms(params, c["group"], c["valid_from"], c["card_province"],
+                                        household.get(c["person_id"]))  # fmt: skip
             yield {
                 "person_id": c["person_id"],
                 "group_code": c["group"],
-                "payer": payer_of(funding, c["group"], c["card_province"], household.get(c["person_id"])),
-                "funding": funding,
-                "subsidy_percent": subsidy,
-                "valid_from": start,
+                **terms,
+                "valid_from": c["valid_from"],
                 "valid_to": c["valid_to"],
                 "recorded_at": now,
                 "superseded_at": None,

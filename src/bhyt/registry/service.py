@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -15,7 +15,7 @@ from bhyt.assessment.models import AssessedClaim
 from bhyt.assessment.store import latest_decisions
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
-from bhyt.registry.eligibility import COLUMNS, CardIndex, Facility
+from bhyt.registry.eligibility import COLUMNS, CardIndex, Facility, Period
 from bhyt.registry.models import Card, Household, Participation, Person
 from bhyt.registry.models import Facility as FacilityRow
 
@@ -61,6 +61,22 @@ def card_index(engine: Engine) -> CardIndex:
     return CardIndex(periods, facilities, copay)
 
 
+def person_periods(engine: Engine, person_id: int) -> list[Period]:
+    """A person's card periods in force in the record, as the card index holds them (for its overlay
+    after a change)."""
+    query = (
+        select(
+            Card.person_id, Person.citizen_id, Card.number, Card.group_code, Card.benefit_digit, Card.valid_from,
+            Card.valid_to, Card.registered_facility, Card.five_year_date, Card.living_area, Person.province,
+        )
+        .join(Person, Person.id == Card.person_id)
+        .where(Card.person_id == person_id, Card.superseded_at.is_(None))
+        .order_by(Card.valid_from)
+    )  # fmt: skip
+    with engine.connect() as conn:
+        return [Period(*row) for row in conn.execute(query)]
+
+
 def _copay_by_person_year(conn: Any) -> dict[tuple[int, int], int]:
     latest = latest_decisions()
     query = (
@@ -77,17 +93,22 @@ def _copay_by_person_year(conn: Any) -> dict[tuple[int, int], int]:
     return dict(out)
 
 
-def person_record(engine: Engine, citizen_id: str) -> dict[str, Any] | None:
-    """A person's identity, household, participation history and cards (None when unknown)."""
+def person_record(engine: Engine, citizen_id: str, known_at: datetime | None = None) -> dict[str, Any] | None:
+    """A person's identity, household, participation and cards (None when unknown): every row we ever
+    recorded, or with ``known_at`` only what the record held at that moment."""
     with engine.connect() as conn:
         person = conn.execute(select(Person).where(Person.citizen_id == citizen_id)).mappings().first()
         if person is None:
             return None
         p = dict(person)
-        parts = conn.execute(
-            select(Participation).where(Participation.person_id == p["id"]).order_by(Participation.valid_from)
-        ).mappings()
-        cards = conn.execute(select(Card).where(Card.person_id == p["id"]).order_by(Card.valid_from)).mappings()
+        held = {}
+        for table in (Participation, Card):
+            when = [table.person_id == p["id"]]
+            if known_at is not None:
+                when += [table.recorded_at <= known_at,
+                         or_(table.superseded_at.is_(None), table.superseded_at > known_at)]  # fmt: skip
+            held[table] = conn.execute(select(table).where(*when).order_by(table.valid_from, table.id)).mappings()
+        parts, cards = held[Participation], held[Card]
         return {
             "citizen_id": p["citizen_id"],
             "name": p["name"],
@@ -98,8 +119,15 @@ def person_record(engine: Engine, citizen_id: str) -> dict[str, Any] | None:
             "household_id": p["household_id"],
             "household_position": p["household_position"],
             "participation": [_plain(dict(r), ("id", "person_id")) for r in parts],
-            "cards": [_plain(dict(r), ("id", "person_id")) for r in cards],
+            "cards": [_plain(dict(r), ("person_id",)) for r in cards],  # the id names a period to correct
         }
+
+
+def person_province(engine: Engine, citizen_id: str) -> str | None:
+    """The province of the person with this citizen ID (None when unknown): it scopes who may see
+    and change their record."""
+    with engine.connect() as conn:
+        return conn.scalar(select(Person.province).where(Person.citizen_id == citizen_id))
 
 
 def household_due(

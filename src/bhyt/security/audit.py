@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bhyt.registry.models import AuditEntry
@@ -72,9 +72,9 @@ class AuditLog:
 
 def entries(
     engine: Engine, subject: str | None = None, target: str | None = None, since: datetime | None = None,
-    limit: int = 100,
+    limit: int = 100, purpose: str | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Audit entries, newest first, filtered by who, whose data and from when."""
+    """Audit entries, newest first, filtered by who, whose data, from when and for which purpose code."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if subject:
         query = query.where(AuditEntry.subject == subject)
@@ -82,5 +82,7 @@ def entries(
         query = query.where(AuditEntry.target == target)
     if since:
         query = query.where(AuditEntry.at >= since)
+    if purpose:  # the code alone or with its note ("investigation: case 7")
+        query = query.where(or_(AuditEntry.purpose == purpose, AuditEntry.purpose.startswith(f"{purpose}: ")))
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]

@@ -13,6 +13,7 @@ from bhyt.console import console
 from bhyt.db import DEFAULT_URL
 from bhyt.db.commands import open_database
 from bhyt.security.audit import entries
+from bhyt.security.purposes import Purpose
 from bhyt.security.roles import Principal, Role
 from bhyt.security.tokens import issue
 
@@ -42,6 +43,7 @@ def audit(
     target: Annotated[str | None, typer.Option(help="Only reads of this card number or citizen ID.")] = None,
     since: Annotated[str | None, typer.Option(help="From this time (YYYY-MM-DD[THH:MM]).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
+    purpose: Annotated[Purpose | None, typer.Option(help="Only for this purpose code.")] = None,
 ) -> None:
     """Who read whose data, when and why."""
     try:
@@ -50,7 +52,7 @@ def audit(
         raise typer.BadParameter(f"--since takes YYYY-MM-DD[THH:MM], got {since!r}") from None
     engine = open_database(db, console(stderr=True))
     try:
-        rows = entries(engine, subject, target, start, limit)
+        rows = entries(engine, subject, target, start, limit, purpose.value if purpose else None)
     finally:
         engine.dispose()
     table = Table("at", "subject", "role", "action", "target", "purpose", "outcome", title="Audit log")

@@ -94,3 +94,9 @@ def may_read_reports(p: Principal, province: str | None) -> bool:
     if p.role in EVERYTHING:
         return True
     return p.role is Role.PROVINCE and province is not None and province == p.province
+
+
+def may_change_registry(p: Principal, person_province: str) -> bool:
+    """Cards, participation and the registered facility: the province officer of the person's
+    province and admins (auditors read, never write)."""
+    return p.role is Role.ADMIN or (p.role is Role.PROVINCE and person_province == p.province)

@@ -1,0 +1,344 @@
+"""Changes to a person's cover: issue a card, renew it, change its group, lapse it, change the
+registered primary facility, and correct a recorded period.
+
+Bitemporal, as the tables are: no row is edited except to set ``superseded_at``. A change
+supersedes the rows it alters and records their successors with the time we learned it, so what
+was true on a day and what we knew on a day both stay answerable (``person_record(known_at=…)``).
+A card period and its participation are written together and share their dates.
+
+The checks are pure functions of the request and the person's periods in force, each failing with
+a stable rule code; each change is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from bhyt.errors import BhytError
+from bhyt.policy.params import ParameterSet
+from bhyt.registry.load import participation_terms
+from bhyt.registry.models import Card, Facility, Participation, Person
+
+QUARTER_MONTHS = (1, 4, 7, 10)
+CORRECTABLE = ("valid_from", "valid_to", "registered_facility", "living_area", "continuous_since", "five_year_date")
+
+
+class RegistryRuleError(BhytError, ValueError):
+    """A change the registry's rules refuse: ``code`` names the rule, ``status`` the HTTP answer
+    (404 unknown person, 409 conflicts with the record, 422 an invalid request)."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        self.code, self.status = code, status
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True)
+class Current:
+    """A card period in force in the record, with its participation."""
+
+    card_id: int
+    participation_id: int | None
+    number: str
+    group: str
+    benefit_digit: str
+    valid_from: date
+    valid_to: date | None
+    registered_facility: str
+    continuous_since: date | None
+    five_year_date: date | None
+    living_area: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change did: the rule it followed and the person it touched."""
+
+    action: str
+    person_id: int
+    citizen_id: str
+    card: str
+    valid_from: date
+    valid_to: date | None
+
+
+# --- the rules (pure) -----------------------------------------------------------------------------
+
+
+def covering(periods: list[Current], on: date) -> Current | None:
+    """The period in force on ``on`` (the latest when records overlap)."""
+    found = [p for p in periods if p.valid_from <= on and (p.valid_to is None or on <= p.valid_to)]
+    return max(found, key=lambda p: p.valid_from) if found else None
+
+
+def check_new_period(periods: list[Current], start: date, end: date | None) -> None:
+    if end is not None and end < start:
+        raise RegistryRuleError("registry.period_order", 422, f"the period ends ({end}) before it starts ({start})")
+    for p in periods:
+        if (p.valid_to is None or start <= p.valid_to) and (end is None or p.valid_from <= end):
+            raise RegistryRuleError("registry.overlap", 409, f"card {p.number} already covers {p.valid_from} to "
+                                    f"{p.valid_to or 'open'}: renew, change its group or lapse it")  # fmt: skip
+
+
+def check_group(params: ParameterSet, group: str, on: date) -> str:
+    """The usual benefit digit of a participant group on ``on``."""
+    funding = params.code_by_code("contribution.funding_by_group", on)
+    usual = params.code_by_code("benefit.usual_level_by_group", on)
+    if group not in funding or group not in usual:
+        raise RegistryRuleError("registry.group_unknown", 422, f"group {group!r} has no funding rule on {on}")
+    return usual[group]
+
+
+def check_facility(facility: Any, code: str, on: date) -> None:
+    """``facility``: the registry row (``contract_from``, ``contract_to``) or None."""
+    if facility is None:
+        raise RegistryRuleError("registry.facility_unknown", 422, f"facility {code!r} is not in the registry")
+    contracted = facility.contract_from is not None and facility.contract_from <= on
+    if not contracted or (facility.contract_to is not None and on > facility.contract_to):
+        raise RegistryRuleError("registry.facility_not_contracted", 422,
+                                f"facility {code} holds no contract with the fund on {on}")  # fmt: skip
+
+
+def check_change_window(params: ParameterSet, on: date) -> None:
+    """A registered facility changes only at the start of a quarter (``card.facility_change_window_days``)."""
+    days = params.integer("card.facility_change_window_days", on)
+    quarter_start = date(on.year, QUARTER_MONTHS[(on.month - 1) // 3], 1)
+    if (on - quarter_start).days >= days:
+        nxt = date(on.year + (on.month > 9), QUARTER_MONTHS[(on.month + 2) // 3 % 4], 1)
+        raise RegistryRuleError("registry.change_window", 409, f"the registered facility changes only in the first "
+                                f"{days} days of a quarter; the next window opens {nxt}")  # fmt: skip
+
+
+def continuity(params: ParameterSet, periods: list[Current], start: date) -> tuple[date, date]:
+    """Continuous participation since, and the date five continuous years are reached, for a period
+    starting on ``start``: the count goes on across a gap of at most ``card.continuity_gap_days``."""
+    gap = params.integer("card.continuity_gap_days", start)
+    before = [p for p in periods if p.valid_to is not None and p.valid_to < start]
+    latest = max(before, key=lambda p: p.valid_to or date.min, default=None)
+    since = start
+    if latest is not None and latest.valid_to is not None and (start - latest.valid_to).days - 1 <= gap:
+        since = latest.continuous_since or latest.valid_from
+    return since, _plus_years(since, 5)
+
+
+def _plus_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+# --- the writes -----------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)  # noqa: DTZ005 - recorded in local time, as the bulk load
+
+
+def _person(conn: Connection, citizen_id: str) -> Any:
+    person = conn.execute(select(Person).where(Person.citizen_id == citizen_id)).mappings().first()
+    if person is None:
+        raise RegistryRuleError("registry.person_unknown", 404, f"no person with citizen ID {citizen_id}")
+    return person
+
+
+def _current(conn: Connection, person_id: int) -> list[Current]:
+    cards = conn.execute(
+        select(Card.__table__)
+        .where(Card.person_id == person_id, Card.superseded_at.is_(None))
+        .order_by(Card.valid_from)
+    )
+    parts = {
+        (p.valid_from, p.group_code): p.id
+        for p in conn.execute(
+            select(Participation.id, Participation.valid_from, Participation.group_code).where(
+                Participation.person_id == person_id, Participation.superseded_at.is_(None)
+            )
+        )
+    }
+    return [
+        Current(c.id, parts.get((c.valid_from, c.group_code)), c.number, c.group_code, c.benefit_digit, c.valid_from,
+                c.valid_to, c.registered_facility, c.continuous_since, c.five_year_date, c.living_area)
+        for c in cards
+    ]  # fmt: skip
+
+
+def _facility(conn: Connection, code: str) -> Any:
+    return conn.execute(select(Facility.__table__).where(Facility.code == code)).first()
+
+
+def _bhxh_number(conn: Connection, person: Any, periods: list[Current]) -> str:
+    """The person's lifelong 10-digit social insurance number: from any card they held, else the next
+    free one under their province."""
+    held = conn.scalar(select(Card.number).where(Card.person_id == person["id"]).limit(1))
+    if held:
+        return str(held)[5:]
+    prefix = person["province"]
+    top = conn.scalar(select(func.max(func.substr(Card.number, 6, 10))).where(func.substr(Card.number, 6, 2) == prefix))
+    return f"{prefix}{(int(str(top)[2:]) + 1) if top else 1:08d}"
+
+
+def _record(conn: Connection, params: ParameterSet, person: Any, now: datetime, **period: Any) -> None:
+    """One card period and its participation."""
+    terms = participation_terms(params, period["group_code"], period["valid_from"], person["province"],
+                                person["household_id"])  # fmt: skip
+    conn.execute(insert(Participation).values(person_id=person["id"], group_code=period["group_code"], **terms,
+                                              valid_from=period["valid_from"], valid_to=period["valid_to"],
+                                              recorded_at=now, superseded_at=None))  # fmt: skip
+    conn.execute(insert(Card).values(person_id=person["id"], recorded_at=now, superseded_at=None, **period))
+
+
+def _supersede(conn: Connection, p: Current, now: datetime) -> None:
+    conn.execute(update(Card).where(Card.id == p.card_id).values(superseded_at=now))
+    if p.participation_id is not None:
+        conn.execute(update(Participation).where(Participation.id == p.participation_id).values(superseded_at=now))
+
+
+def _carry(p: Current, **changes: Any) -> dict[str, Any]:
+    """A period's card columns with ``changes`` applied, for its successor row."""
+    row = {
+        "number": p.number,
+        "group_code": p.group,
+        "benefit_digit": p.benefit_digit,
+        "valid_from": p.valid_from,
+        "valid_to": p.valid_to,
+        "registered_facility": p.registered_facility,
+        "continuous_since": p.continuous_since,
+        "five_year_date": p.five_year_date,
+        "living_area": p.living_area,
+    }
+    return row | changes  # fmt: skip
+
+
+def issue_card(
+    engine: Engine,
+    params: ParameterSet,
+    citizen_id: str,
+    group: str,
+    valid_from: date,
+    valid_to: date | None,
+    registered_facility: str,
+    living_area: str | None = None,
+) -> Change:
+    """A new card period for a person not covered over [valid_from, valid_to] (status ``issued``)."""
+    with engine.begin() as conn:
+        person = _person(conn, citizen_id)
+        periods = _current(conn, person["id"])
+        check_new_period(periods, valid_from, valid_to)
+        digit = check_group(params, group, valid_from)
+        check_facility(_facility(conn, registered_facility), registered_facility, valid_from)
+        number = f"{group}{digit}{person['province']}{_bhxh_number(conn, person, periods)}"
+        since, five = continuity(params, periods, valid_from)
+        _record(conn, params, person, _now(), number=number, group_code=group, benefit_digit=digit,
+                valid_from=valid_from, valid_to=valid_to, registered_facility=registered_facility,
+                continuous_since=since, five_year_date=five, living_area=living_area, status="issued")  # fmt: skip
+    return Change("card.issue", person["id"], citizen_id, number, valid_from, valid_to)
+
+
+def renew_card(engine: Engine, params: ParameterSet, citizen_id: str, valid_to: date) -> Change:
+    """The latest period continued from the day after it ends up to ``valid_to`` (status ``renewed``):
+    same card number, group and registered facility, continuous participation carried on."""
+    with engine.begin() as conn:
+        person = _person(conn, citizen_id)
+        periods = _current(conn, person["id"])
+        if not periods:
+            raise RegistryRuleError("registry.no_card", 409, "no card to renew: issue one")
+        last = max(periods, key=lambda p: p.valid_from)
+        if last.valid_to is None:
+            raise RegistryRuleError("registry.open_ended", 409, f"card {last.number} has no end date to renew from")
+        start = last.valid_to + timedelta(days=1)
+        check_new_period(periods, start, valid_to)
+        digit = check_group(params, last.group, start)
+        check_facility(_facility(conn, last.registered_facility), last.registered_facility, start)
+        since, five = continuity(params, periods, start)
+        row = _carry(last, benefit_digit=digit, valid_from=start, valid_to=valid_to, continuous_since=since,
+                     five_year_date=five)  # fmt: skip
+        _record(conn, params, person, _now(), **row, status="renewed")
+    return Change("card.renew", person["id"], citizen_id, last.number, start, valid_to)
+
+
+def _split(
+    engine: Engine, params: ParameterSet, citizen_id: str, on: date, action: str, successor: Any
+) -> tuple[Any, Current, dict[str, Any] | None]:
+    """Cut the period in force on ``on`` at ``on``: the part before it is recorded again ending the day
+    before, and ``successor(period, conn)`` gives the card columns from ``on`` (or None to end cover)."""
+    with engine.begin() as conn:
+        person = _person(conn, citizen_id)
+        periods = _current(conn, person["id"])
+        p = covering(periods, on)
+        if p is None:
+            raise RegistryRuleError("registry.no_current_card", 409, f"no card in force on {on} to {action}")
+        after = successor(p, conn)
+        now = _now()
+        _supersede(conn, p, now)
+        if on > p.valid_from:
+            _record(conn, params, person, now, **_carry(p, valid_to=on - timedelta(days=1)), status="changed")
+        if after is not None:
+            _record(conn, params, person, now, **after)
+        return person, p, after
+
+
+def change_group(engine: Engine, params: ParameterSet, citizen_id: str, group: str, on: date) -> Change:
+    """From ``on`` the person is insured through ``group`` (a new card number: the group and benefit
+    digit change, the social insurance number stays); the period in force ends the day before."""
+
+    def successor(p: Current, _conn: Connection) -> dict[str, Any]:
+        if group == p.group:
+            raise RegistryRuleError("registry.same_group", 409, f"card {p.number} is already in group {group}")
+        digit = check_group(params, group, on)
+        return _carry(p, number=f"{group}{digit}{p.number[3:]}", group_code=group, benefit_digit=digit,
+                      valid_from=on, status="changed")  # fmt: skip
+
+    person, p, after = _split(engine, params, citizen_id, on, "change", successor)
+    assert after is not None
+    return Change("card.change_group", person["id"], citizen_id, after["number"], on, p.valid_to)
+
+
+def lapse_card(engine: Engine, params: ParameterSet, citizen_id: str, on: date) -> Change:
+    """Cover ends: the period in force on ``on`` ends the day before (unpaid contribution, death,
+    emigration, …); periods recorded after it stay as they are."""
+    person, p, _ = _split(engine, params, citizen_id, on, "lapse", lambda _p, _c: None)
+    return Change("card.lapse", person["id"], citizen_id, p.number, p.valid_from, on - timedelta(days=1))
+
+
+def change_facility(engine: Engine, params: ParameterSet, citizen_id: str, facility: str, on: date) -> Change:
+    """From ``on`` the card's registered primary facility is ``facility`` (a request at the start of
+    a quarter, to a facility contracted with the fund)."""
+    check_change_window(params, on)
+
+    def successor(p: Current, conn: Connection) -> dict[str, Any]:
+        if facility == p.registered_facility:
+            raise RegistryRuleError("registry.same_facility", 409, f"card {p.number} is registered at {facility}")
+        check_facility(_facility(conn, facility), facility, on)
+        return _carry(p, valid_from=on, registered_facility=facility, status="changed")
+
+    person, p, _ = _split(engine, params, citizen_id, on, "re-register", successor)
+    return Change("card.change_facility", person["id"], citizen_id, p.number, on, p.valid_to)
+
+
+def correct_card(engine: Engine, params: ParameterSet, citizen_id: str, card_id: int, **fields: Any) -> Change:
+    """A recorded period was wrong: its successor holds the corrected ``fields`` (dates, registered
+    facility, living area, continuity) and the wrong row stays as what we held until now."""
+    unknown = sorted(set(fields) - set(CORRECTABLE))
+    if unknown or not fields:
+        raise RegistryRuleError("registry.correction_field", 422, f"correctable fields are {', '.join(CORRECTABLE)}"
+                                + (f", not {', '.join(unknown)}" if unknown else ""))  # fmt: skip
+    with engine.begin() as conn:
+        person = _person(conn, citizen_id)
+        periods = _current(conn, person["id"])
+        p = next((q for q in periods if q.card_id == card_id), None)
+        if p is None:
+            raise RegistryRuleError("registry.no_such_period", 404,
+                                    f"no current card period {card_id} of citizen ID {citizen_id}")  # fmt: skip
+        row = _carry(p, **fields)
+        check_new_period([q for q in periods if q.card_id != card_id], row["valid_from"], row["valid_to"])
+        if "registered_facility" in fields:
+            code = row["registered_facility"]
+            check_facility(_facility(conn, code), code, row["valid_from"])
+        now = _now()
+        _supersede(conn, p, now)
+        _record(conn, params, person, now, **row, status="corrected")
+    return Change("card.correct", person["id"], citizen_id, p.number, row["valid_from"], row["valid_to"])
