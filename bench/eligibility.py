@@ -65,6 +65,11 @@ def registry(folder: Path, people: int, seed: int = 7) -> list[str]:
         "contract_from": pa.array([date(2020, 1, 1)] * len(facilities), pa.date32()),
         "contract_to": pa.nulls(len(facilities), pa.date32()),
     }), folder / "facilities.parquet")  # fmt: skip
+    pq.write_table(pa.table({"code": ["01DN00001"], "name": ["Công ty bench"], "province": ["01"],
+                             "kind": ["enterprise"]}), folder / "employers.parquet")  # fmt: skip
+    pq.write_table(pa.table({"payer": pa.array([], pa.string()), "month": pa.array([], pa.date32()),
+                             "amount": pa.array([], pa.int64()), "paid_on": pa.array([], pa.date32()),
+                             "reference": pa.array([], pa.string())}), folder / "payments.parquet")  # fmt: skip
     pq.write_table(pa.table({
         "person_id": ids, "citizen_id": cid, "name": ["Nguyễn Văn A"] * people, "birth_date": births,
         "sex": pa.array(np.where(rng.random(people) < 0.5, 1, 2), pa.int8()), "province": prov,
@@ -78,6 +83,8 @@ def registry(folder: Path, people: int, seed: int = 7) -> list[str]:
         "continuous_since": pa.array([date(2019, 1, 1)] * people, pa.date32()),
         "five_year_date": pa.array([date(2024, 1, 1)] * people, pa.date32()),
         "living_area": pa.nulls(people, pa.string()),
+        "employer": pa.array(np.where(group == "DN", "01DN00001", None), pa.string()),
+        "income": pa.array(np.where(np.isin(group, ["DN", "HT"]), 8_000_000, None), pa.int64()),
     }), folder / "cards.parquet")  # fmt: skip
     return [str(c) for c in card]
 

@@ -38,7 +38,7 @@ from bhyt.policy.display import amount, percent
 from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.policy.split import Line, price_visit
 from bhyt.registry.load import load_registry
-from bhyt.registry.service import card_index
+from bhyt.registry.service import card_index, collection
 from bhyt.synth.commands import summary_table
 from bhyt.synth.run import SynthConfig, synthesize
 
@@ -230,18 +230,20 @@ def registry(console: Console, folder: Path, params: ParameterSet) -> None:
     """A fresh SQLite database with the province's registry, and a few card checks at the counter."""
     for old in DEMO_OUT.glob("claims.db*"):
         old.unlink()
+    cards = pq.read_table(folder / "cards.parquet", columns=["card", "citizen_id", "valid_from", "registered_facility"])
     engine = connect(f"sqlite:///{DEMO_DB}")
     try:
         started = time.perf_counter()
         loaded = load_registry(engine, folder, params)
         index = card_index(engine)
+        june = cards.column("valid_from")[0].as_py().replace(month=6, day=1)
+        units = collection(engine, params, june)
     finally:
         engine.dispose()
     console.print(
         f"registry loaded into {DEMO_DB} in {time.perf_counter() - started:.1f} s: "
         + ", ".join(f"{n:,} {k}" for k, n in loaded.__dict__.items())
     )
-    cards = pq.read_table(folder / "cards.parquet", columns=["card", "citizen_id", "valid_from", "registered_facility"])
     table = Table(
         "asked with", "date", "facility", "outcome", "card", "benefit", "valid to", "route", title="Card checks"
     )
@@ -254,6 +256,14 @@ def registry(console: Console, folder: Path, params: ParameterSet) -> None:
         table.add_row(f"{how} {key.popitem()[1]}", at.isoformat(), c["registered_facility"], a.outcome, a.card or "",
                       benefit, str(a.valid_to or ""), a.route_code or "")  # fmt: skip
     console.print(table)
+    due, paid = sum(u["total"] for u in units), sum(u["paid"] for u in units)
+    late = sum(u["status"] == "late" for u in units)
+    owing = [u for u in units if u["status"] in ("partial", "unpaid")]
+    console.print(
+        f"contributions for {june:%Y-%m}: {len(units):,} paying units owe {due:,} VND, {paid:,} paid "
+        f"({min(paid, due) / max(due, 1):.2%}); {late} paid late, {len(owing)} in arrears "
+        f"({sum(u['outstanding'] for u in owing):,} VND) — bhyt registry contributions --month {june:%Y-%m}"
+    )
 
 
 def intake(console: Console, folder: Path) -> None:

@@ -22,7 +22,7 @@ from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.registry.lifecycle import Current, RegistryRuleError, check_change_window, check_new_period, continuity
 from bhyt.registry.load import load_registry
 from bhyt.registry.models import AuditEntry
-from bhyt.registry.service import person_record
+from bhyt.registry.service import collection, person_record
 from bhyt.security.roles import Role
 from bhyt.synth.run import SynthConfig, synthesize
 from tests.api_support import ADMIN, SETTINGS, bearer
@@ -179,7 +179,7 @@ def test_changes_to_cover_reach_the_counter_at_once(client: TestClient, engine: 
     assert bad.status_code == 400
     assert "purpose code" in bad.json()["detail"]
     assert client.get(base, headers=officer | {"x-purpose": "investigation: case 7"}).status_code == 200
-    client.close()  # the audit log writes what it holds
+    client.__exit__(None, None, None)  # the service stops: the audit log writes what it holds
     with engine.connect() as conn:
         logged = conn.execute(select(AuditEntry.action, AuditEntry.purpose, AuditEntry.outcome)
                               .where(AuditEntry.target == cid)).all()  # fmt: skip
@@ -195,6 +195,7 @@ def test_issue_and_correct_keep_what_we_held(client: TestClient, engine: Engine,
     insured = {c["citizen_id"] for c in cards}
     p = next(x for x in people if x["citizen_id"] not in insured and x["birth_date"] < date(2000, 1, 1))
     home = next(f["code"] for f in facilities if f["kind"] == "station" and f["province"] == p["province"])
+    employer = next(c["employer"] for c in cards if c["employer"] and c["employer"].startswith(p["province"]))
     base = f"/registry/people/{p['citizen_id']}"
     assert client.get("/eligibility", params={"citizen_id": p["citizen_id"], "date": "2025-06-01"},
                       headers=ADMIN).json()["outcome"] == "not_found"  # fmt: skip
@@ -214,6 +215,33 @@ def test_issue_and_correct_keep_what_we_held(client: TestClient, engine: Engine,
     assert answer["citizen_id"] == p["citizen_id"]
     assert answer["route_code"] == "1.1"
     assert answer["five_year_date"] == "2030-06-01"  # no earlier cover: the five years start now
+
+    # A worker: the employer from the register and the salary, or the card is refused.
+    worker = next(x for x in people if x["citizen_id"] not in insured and x["citizen_id"] != p["citizen_id"]
+                  and x["birth_date"] < date(2000, 1, 1))  # fmt: skip
+    job = {"group": "DN", "valid_from": "2025-03-01", "registered_facility": home}
+    for extra, code in (
+        ({}, "registry.employer_unknown"),
+        ({"employer": "01DN99999"}, "registry.employer_unknown"),
+        ({"employer": employer}, "registry.income_missing"),
+        ({"employer": employer, "income": 9_000_000, "group": "GD"}, "registry.employer_unexpected"),
+    ):
+        refused = client.post(f"/registry/people/{worker['citizen_id']}/cards", json=job | extra, headers=ADMIN)
+        assert (refused.status_code, refused.json()["code"]) == (422, code), extra
+    unit = f"employer:{employer}"
+
+    def listed(month: int) -> int:
+        units = {u["payer"]: u for u in collection(engine, default_parameters(), date(2025, month, 1))}
+        assert units[unit]["unpriced"] == 0
+        return int(units[unit]["people"])
+
+    before = {m: listed(m) for m in (2, 3, 4)}
+    hired = client.post(f"/registry/people/{worker['citizen_id']}/cards",
+                        json=job | {"employer": employer, "income": 9_000_000}, headers=ADMIN)  # fmt: skip
+    assert hired.status_code == 201, hired.text
+    assert client.post(f"/registry/people/{worker['citizen_id']}/cards/lapse", json={"on": "2025-04-01"},
+                       headers=ADMIN).status_code == 200  # fmt: skip
+    assert {m: listed(m) for m in (2, 3, 4)} == before | {3: before[3] + 1}  # on the list for March only
 
     learned = datetime.now().replace(microsecond=0)  # noqa: DTZ005 - wall time, as the record's
     record = issued.json()["record"]

@@ -21,7 +21,9 @@ from bhyt.registry import fhir, lifecycle
 from bhyt.registry.eligibility import Eligibility, today
 from bhyt.registry.lifecycle import Change, RegistryRuleError
 from bhyt.registry.service import (
+    COLLECTION_STATUSES,
     card_index,
+    collection,
     household_due,
     monthly_changes,
     person_periods,
@@ -58,41 +60,49 @@ class EligibilityOut(BaseModel):
     facility_contracted: bool | None
 
 
+# Dates of cover: bounded, so that date arithmetic (the day before, five years on) stays in range.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
+
+
 class IssueIn(BaseModel):
     group: str = Field(pattern=r"^[A-Z]{2}$", description="Participant group code (DN, GD, HS, …)")
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     registered_facility: str = Field(pattern=r"^\d{5}$", description="Registered primary facility (MA_DKBD)")
     living_area: str | None = Field(None, pattern=r"^K[123]$")
+    employer: str | None = Field(None, max_length=12, description="Employer code (employer-funded groups)")
+    income: int | None = Field(None, ge=0, le=10**12, description="Monthly salary, pension or benefit (đồng)")
 
 
 class RenewIn(BaseModel):
-    valid_to: date = Field(description="Last day of the renewed period")
+    valid_to: Day = Field(description="Last day of the renewed period")
 
 
 class GroupIn(BaseModel):
     group: str = Field(pattern=r"^[A-Z]{2}$")
-    on: date = Field(description="First day in the new group")
+    on: Day = Field(description="First day in the new group")
+    employer: str | None = Field(None, max_length=12, description="Employer code (employer-funded groups)")
+    income: int | None = Field(None, ge=0, le=10**12, description="Monthly salary, pension or benefit (đồng)")
 
 
 class LapseIn(BaseModel):
-    on: date = Field(description="First day without cover")
+    on: Day = Field(description="First day without cover")
 
 
 class FacilityIn(BaseModel):
     facility: str = Field(pattern=r"^\d{5}$", description="The new registered primary facility")
-    on: date = Field(description="First day registered there (the first days of a quarter)")
+    on: Day = Field(description="First day registered there (the first days of a quarter)")
 
 
 class CorrectionIn(BaseModel):
     """Only the fields given are corrected."""
 
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
     registered_facility: str | None = Field(None, pattern=r"^\d{5}$")
     living_area: str | None = Field(None, pattern=r"^K[123]$")
-    continuous_since: date | None = None
-    five_year_date: date | None = None
+    continuous_since: Day | None = None
+    five_year_date: Day | None = None
 
 
 class Index:
@@ -218,6 +228,27 @@ def router(
         audit.record(who.subject, who.role.value, "registry.changes", month, why, "allowed")
         return {"month": month, "changes": [c.__dict__ | {"on": c.on.isoformat()} for c in rows]}
 
+    @api.get("/registry/contributions", tags=["registry"],
+             summary="Contributions due and collected per paying unit for a month, with arrears")  # fmt: skip
+    def contributions_collected(
+        who: caller,
+        request: Request,
+        month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+        status: Annotated[str | None, Query(pattern="^(" + "|".join(COLLECTION_STATUSES) + ")$")] = None,
+        payer: Annotated[
+            str | None, Query(max_length=40, description="One paying unit (employer:01DN00001, …)")
+        ] = None,
+    ) -> Any:
+        if not (who.role in (Role.AUDITOR, Role.ADMIN) or who.role is Role.PROVINCE):
+            raise denied(who, "contributions.collection", month, "read contributions", request, Purpose.CONTRIBUTIONS)
+        rows = [r for r in collection(engine, params, _month(month)) if may_read_reports(who, r["province"])
+                and (status is None or r["status"] == status) and (payer is None or r["payer"] == payer)]  # fmt: skip
+        why = purpose(request, Purpose.CONTRIBUTIONS)
+        audit.record(who.subject, who.role.value, "contributions.collection", month, why, "allowed")
+        due, paid = sum(r["total"] for r in rows), sum(r["paid"] for r in rows)
+        return {"month": month, "due": due, "paid": paid, "outstanding": sum(r["outstanding"] for r in rows),
+                "collection_rate": round(min(paid, due) / due, 6) if due else None, "units": rows}  # fmt: skip
+
     @api.get("/citizens/me", tags=["citizen"], summary="The caller's own record")
     def me(who: caller, request: Request) -> Any:
         if who.role is not Role.CITIZEN or who.citizen_id is None:
@@ -256,7 +287,7 @@ def router(
     def issue(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: IssueIn) -> Any:
         return change(who, request, citizen_id, "card.issue", lambda: lifecycle.issue_card(
             engine, params, citizen_id, body.group, body.valid_from, body.valid_to, body.registered_facility,
-            body.living_area))  # fmt: skip
+            body.living_area, body.employer, body.income))  # fmt: skip
 
     @api.post("/registry/people/{citizen_id}/cards/renew", tags=["registry"],
               summary="Renew: the latest period continued to a new end date")  # fmt: skip
@@ -271,7 +302,8 @@ def router(
     )
     def regroup(who: caller, request: Request, citizen_id: Annotated[str, CITIZEN_PATH], body: GroupIn) -> Any:
         return change(who, request, citizen_id, "card.change_group",
-                      lambda: lifecycle.change_group(engine, params, citizen_id, body.group, body.on))  # fmt: skip
+                      lambda: lifecycle.change_group(engine, params, citizen_id, body.group, body.on, body.employer,
+                                                     body.income))  # fmt: skip
 
     @api.post("/registry/people/{citizen_id}/cards/lapse", tags=["registry"],
               summary="Lapse: cover ends the day before a date")  # fmt: skip
@@ -310,6 +342,6 @@ def _reading(who: Principal) -> Purpose:
 
 def _month(text: str) -> date:
     m = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if m is None or not 1 <= int(m.group(2)) <= 12:
-        raise HTTPException(422, f"month {text!r}: give YYYY-MM")
+    if m is None or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2200:
+        raise HTTPException(422, f"month {text!r}: give YYYY-MM, a year from 1900 to 2200")
     return date(int(m.group(1)), int(m.group(2)), 1)

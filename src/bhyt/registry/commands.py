@@ -22,7 +22,7 @@ from bhyt.registry import lifecycle
 from bhyt.registry.eligibility import today
 from bhyt.registry.lifecycle import Change, RegistryRuleError
 from bhyt.registry.load import RegistryInputError, load_registry
-from bhyt.registry.service import card_index, monthly_changes, person_record
+from bhyt.registry.service import COLLECTION_STATUSES, card_index, collection, monthly_changes, person_record
 from bhyt.security.audit import AuditLog
 from bhyt.security.purposes import Purpose
 
@@ -75,6 +75,53 @@ def changes(
     console().print(table)
 
 
+@app.command("contributions")
+def contributions(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    status: Annotated[
+        str | None, typer.Option(help="Only units with this status (paid, late, partial, unpaid).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per paying unit on stdout.")] = False,
+    db: DB = DEFAULT_URL,
+) -> None:
+    """Contributions due and collected per paying unit for a month: arrears and late payers."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise typer.BadParameter(f"--month takes YYYY-MM, got {month!r}") from None
+    if status is not None and status not in COLLECTION_STATUSES:
+        raise typer.BadParameter(f"--status takes one of {', '.join(COLLECTION_STATUSES)}, got {status!r}")
+    engine = open_database(db, console(stderr=True))
+    try:
+        rows = collection(engine, default_parameters(), first)
+    finally:
+        engine.dispose()
+    if as_json:
+        for r in rows:
+            if status is None or r["status"] == status:
+                print(json.dumps(r, ensure_ascii=False))
+        return
+    by_funding = Table("funding", "units", "people", "due", "paid", "outstanding", "rate", "late", "partial", "unpaid",
+                       title=f"Contributions for {month} (VND)")  # fmt: skip
+    for funding in sorted({r["funding"] for r in rows}):
+        mine = [r for r in rows if r["funding"] == funding]
+        due, paid = sum(r["total"] for r in mine), sum(r["paid"] for r in mine)
+        count = {s: sum(r["status"] == s for r in mine) for s in ("late", "partial", "unpaid")}
+        by_funding.add_row(funding, f"{len(mine):,}", f"{sum(r['people'] for r in mine):,}", f"{due:,}", f"{paid:,}",
+                           f"{sum(r['outstanding'] for r in mine):,}", f"{min(paid, due) / due:.2%}" if due else "-",
+                           *(f"{count[s]:,}" for s in ("late", "partial", "unpaid")))  # fmt: skip
+    out = console()
+    out.print(by_funding)
+    owing = sorted((r for r in rows if r["outstanding"] > 0 and (status is None or r["status"] == status)),
+                   key=lambda r: -r["outstanding"])[:15]  # fmt: skip
+    if owing:
+        table = Table("paying unit", "name", "people", "due", "paid", "outstanding", "status", title="Largest arrears")
+        for r in owing:
+            table.add_row(r["payer"], r["name"] or "", f"{r['people']:,}", f"{r['total']:,}", f"{r['paid']:,}",
+                          f"{r['outstanding']:,}", r["status"])  # fmt: skip
+        out.print(table)
+
+
 @app.command("check")
 def check(
     card: Annotated[str | None, typer.Option(help="Card number.")] = None,
@@ -98,6 +145,8 @@ app.add_typer(card, name="card")
 CITIZEN = Annotated[str, typer.Option("--citizen-id", help="The person's 12-digit citizen ID.")]
 ON = Annotated[str, typer.Option("--on", help="YYYY-MM-DD: the first day of the change.")]
 OPERATOR = Annotated[str, typer.Option(help="Who makes the change (written to the audit log).")]
+EMPLOYER = Annotated[str | None, typer.Option(help="Employer code (employer-funded groups).")]
+INCOME = Annotated[int | None, typer.Option(min=0, help="Monthly salary, pension or benefit (đồng).")]
 
 
 def _day(text: str, flag: str) -> date:
@@ -137,13 +186,16 @@ def issue(
     valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD.")],
     registered_facility: Annotated[str, typer.Option(help="Registered primary facility code.")],
     valid_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: open).")] = None,
+    employer: EMPLOYER = None,
+    income: INCOME = None,
     db: DB = DEFAULT_URL,
     operator: OPERATOR = "operator",
 ) -> None:
     """Issue a card: a new period of cover."""
     start, end = _day(valid_from, "--valid-from"), _maybe_day(valid_to, "--valid-to")
     _apply(db, operator, "card.issue", citizen_id, lambda e: lifecycle.issue_card(
-        e, default_parameters(), citizen_id, group, start, end, registered_facility))  # fmt: skip
+        e, default_parameters(), citizen_id, group, start, end, registered_facility, employer=employer,
+        income=income))  # fmt: skip
 
 
 @card.command("renew")
@@ -164,13 +216,16 @@ def change_group(
     citizen_id: CITIZEN,
     group: Annotated[str, typer.Option(help="The new participant group code.")],
     on: ON,
+    employer: EMPLOYER = None,
+    income: INCOME = None,
     db: DB = DEFAULT_URL,
     operator: OPERATOR = "operator",
 ) -> None:
     """Insure the person through another group from a date (a new card number)."""
     day = _day(on, "--on")
     _apply(db, operator, "card.change_group", citizen_id,
-           lambda e: lifecycle.change_group(e, default_parameters(), citizen_id, group, day))  # fmt: skip
+           lambda e: lifecycle.change_group(e, default_parameters(), citizen_id, group, day, employer,
+                                            income))  # fmt: skip
 
 
 @card.command("lapse")

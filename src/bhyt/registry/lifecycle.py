@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet
-from bhyt.registry.load import participation_terms
-from bhyt.registry.models import Card, Facility, Participation, Person
+from bhyt.registry.dues import participation_terms
+from bhyt.registry.models import Card, Employer, Facility, Participation, Person
 
 QUARTER_MONTHS = (1, 4, 7, 10)
 CORRECTABLE = ("valid_from", "valid_to", "registered_facility", "living_area", "continuous_since", "five_year_date")
@@ -51,6 +51,8 @@ class Current:
     continuous_since: date | None
     five_year_date: date | None
     living_area: str | None
+    employer_code: str | None = None  # the participation's
+    income: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,29 @@ def check_group(params: ParameterSet, group: str, on: date) -> str:
     if group not in funding or group not in usual:
         raise RegistryRuleError("registry.group_unknown", 422, f"group {group!r} has no funding rule on {on}")
     return usual[group]
+
+
+def check_work(params: ParameterSet, group: str, on: date, employer: Any, code: str | None,
+               income: int | None) -> None:  # fmt: skip
+    """Employer-funded groups need a registered employer and a salary; groups paid by the social
+    insurance fund need the pension or benefit; others take neither. ``employer``: the register's row."""
+    funding = params.code_by_code("contribution.funding_by_group", on).get(group)
+    if funding == "employer" and (code is None or employer is None):
+        raise RegistryRuleError(
+            "registry.employer_unknown",
+            422,
+            f"group {group} is paid by an employer: give one from the register, not {code!r}",
+        )
+    if funding != "employer" and code is not None:
+        raise RegistryRuleError("registry.employer_unexpected", 422, f"group {group} is not paid by an employer")
+    if funding in ("employer", "bhxh") and (income is None or income < 0):
+        raise RegistryRuleError(
+            "registry.income_missing",
+            422,
+            f"group {group} contributes on a salary, pension or benefit: give it (đồng a month)",
+        )
+    if funding not in ("employer", "bhxh") and income is not None:
+        raise RegistryRuleError("registry.income_unexpected", 422, f"group {group} contributes on the base salary")
 
 
 def check_facility(facility: Any, code: str, on: date) -> None:
@@ -152,22 +177,28 @@ def _current(conn: Connection, person_id: int) -> list[Current]:
         .order_by(Card.valid_from)
     )
     parts = {
-        (p.valid_from, p.group_code): p.id
+        (p.valid_from, p.group_code): p
         for p in conn.execute(
-            select(Participation.id, Participation.valid_from, Participation.group_code).where(
-                Participation.person_id == person_id, Participation.superseded_at.is_(None)
-            )
+            select(Participation.id, Participation.valid_from, Participation.group_code,
+                   Participation.employer_code, Participation.income)
+            .where(Participation.person_id == person_id, Participation.superseded_at.is_(None))
         )
-    }
-    return [
-        Current(c.id, parts.get((c.valid_from, c.group_code)), c.number, c.group_code, c.benefit_digit, c.valid_from,
-                c.valid_to, c.registered_facility, c.continuous_since, c.five_year_date, c.living_area)
-        for c in cards
-    ]  # fmt: skip
+    }  # fmt: skip
+    out = []
+    for c in cards:
+        part = parts.get((c.valid_from, c.group_code))
+        out.append(Current(c.id, part.id if part else None, c.number, c.group_code, c.benefit_digit, c.valid_from,
+                           c.valid_to, c.registered_facility, c.continuous_since, c.five_year_date, c.living_area,
+                           part.employer_code if part else None, part.income if part else None))  # fmt: skip
+    return out
 
 
 def _facility(conn: Connection, code: str) -> Any:
     return conn.execute(select(Facility.__table__).where(Facility.code == code)).first()
+
+
+def _employer(conn: Connection, code: str | None) -> Any:
+    return None if code is None else conn.execute(select(Employer.__table__).where(Employer.code == code)).first()
 
 
 def _bhxh_number(conn: Connection, person: Any, periods: list[Current]) -> str:
@@ -182,12 +213,14 @@ def _bhxh_number(conn: Connection, person: Any, periods: list[Current]) -> str:
 
 
 def _record(conn: Connection, params: ParameterSet, person: Any, now: datetime, **period: Any) -> None:
-    """One card period and its participation."""
+    """One card period and its participation (``employer_code`` and ``income`` go to the latter)."""
+    employer, income = period.pop("employer_code", None), period.pop("income", None)
     terms = participation_terms(params, period["group_code"], period["valid_from"], person["province"],
-                                person["household_id"])  # fmt: skip
+                                person["household_id"], employer)  # fmt: skip
     conn.execute(insert(Participation).values(person_id=person["id"], group_code=period["group_code"], **terms,
-                                              valid_from=period["valid_from"], valid_to=period["valid_to"],
-                                              recorded_at=now, superseded_at=None))  # fmt: skip
+                                              employer_code=employer, income=income, valid_from=period["valid_from"],
+                                              valid_to=period["valid_to"], recorded_at=now,
+                                              superseded_at=None))  # fmt: skip
     conn.execute(insert(Card).values(person_id=person["id"], recorded_at=now, superseded_at=None, **period))
 
 
@@ -198,7 +231,7 @@ def _supersede(conn: Connection, p: Current, now: datetime) -> None:
 
 
 def _carry(p: Current, **changes: Any) -> dict[str, Any]:
-    """A period's card columns with ``changes`` applied, for its successor row."""
+    """A period's columns with ``changes`` applied, for its successor rows (card and participation)."""
     row = {
         "number": p.number,
         "group_code": p.group,
@@ -209,8 +242,10 @@ def _carry(p: Current, **changes: Any) -> dict[str, Any]:
         "continuous_since": p.continuous_since,
         "five_year_date": p.five_year_date,
         "living_area": p.living_area,
+        "employer_code": p.employer_code,  # for the participation
+        "income": p.income,
     }
-    return row | changes  # fmt: skip
+    return row | changes
 
 
 def issue_card(
@@ -222,19 +257,24 @@ def issue_card(
     valid_to: date | None,
     registered_facility: str,
     living_area: str | None = None,
+    employer: str | None = None,
+    income: int | None = None,
 ) -> Change:
-    """A new card period for a person not covered over [valid_from, valid_to] (status ``issued``)."""
+    """A new card period for a person not covered over [valid_from, valid_to] (status ``issued``);
+    ``employer`` and ``income`` for groups that contribute on a salary or pension."""
     with engine.begin() as conn:
         person = _person(conn, citizen_id)
         periods = _current(conn, person["id"])
         check_new_period(periods, valid_from, valid_to)
         digit = check_group(params, group, valid_from)
         check_facility(_facility(conn, registered_facility), registered_facility, valid_from)
+        check_work(params, group, valid_from, _employer(conn, employer), employer, income)
         number = f"{group}{digit}{person['province']}{_bhxh_number(conn, person, periods)}"
         since, five = continuity(params, periods, valid_from)
         _record(conn, params, person, _now(), number=number, group_code=group, benefit_digit=digit,
                 valid_from=valid_from, valid_to=valid_to, registered_facility=registered_facility,
-                continuous_since=since, five_year_date=five, living_area=living_area, status="issued")  # fmt: skip
+                continuous_since=since, five_year_date=five, living_area=living_area, status="issued",
+                employer_code=employer, income=income)  # fmt: skip
     return Change("card.issue", person["id"], citizen_id, number, valid_from, valid_to)
 
 
@@ -281,16 +321,20 @@ def _split(
         return person, p, after
 
 
-def change_group(engine: Engine, params: ParameterSet, citizen_id: str, group: str, on: date) -> Change:
+def change_group(
+    engine: Engine, params: ParameterSet, citizen_id: str, group: str, on: date, employer: str | None = None,
+    income: int | None = None,
+) -> Change:  # fmt: skip
     """From ``on`` the person is insured through ``group`` (a new card number: the group and benefit
     digit change, the social insurance number stays); the period in force ends the day before."""
 
-    def successor(p: Current, _conn: Connection) -> dict[str, Any]:
+    def successor(p: Current, conn: Connection) -> dict[str, Any]:
         if group == p.group:
             raise RegistryRuleError("registry.same_group", 409, f"card {p.number} is already in group {group}")
         digit = check_group(params, group, on)
+        check_work(params, group, on, _employer(conn, employer), employer, income)
         return _carry(p, number=f"{group}{digit}{p.number[3:]}", group_code=group, benefit_digit=digit,
-                      valid_from=on, status="changed")  # fmt: skip
+                      valid_from=on, status="changed", employer_code=employer, income=income)  # fmt: skip
 
     person, p, after = _split(engine, params, citizen_id, on, "change", successor)
     assert after is not None

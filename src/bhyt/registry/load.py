@@ -1,24 +1,26 @@
-"""Bulk load of a registry folder (``bhyt synth``'s ``registry/``: facilities, people, cards) into the
-database: households from the people's household numbers, one participation per card period with its
-paying unit and the state's subsidy share from the policy parameters in force when it began."""
+"""Bulk load of a registry folder (``bhyt synth``'s ``registry/``: facilities, employers, people, cards,
+payments) into the database: households from the people's household numbers, one participation per
+card period with its paying unit, income and the state's subsidy share from the policy parameters in
+force when it began, and the contributions each paying unit paid."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, delete
 
 from bhyt.db import insert_in_chunks
 from bhyt.errors import BhytError
-from bhyt.policy.contribution import Funding
 from bhyt.policy.params import ParameterSet
-from bhyt.registry.models import Card, Facility, Household, Participation, Person
+from bhyt.registry.dues import participation_terms
+from bhyt.registry.models import Card, Employer, Facility, Household, Participation, Payment, Person
 
 CHUNK = 20_000
 FILES = {
@@ -26,7 +28,10 @@ FILES = {
     "people.parquet": ("person_id", "citizen_id", "name", "birth_date", "sex", "province", "commune",
                        "household_id", "household_position"),
     "cards.parquet": ("person_id", "citizen_id", "card", "group", "benefit_digit", "card_province", "valid_from",
-                      "valid_to", "registered_facility", "continuous_since", "five_year_date", "living_area"),
+                      "valid_to", "registered_facility", "continuous_since", "five_year_date", "living_area",
+                      "employer", "income"),
+    "employers.parquet": ("code", "name", "province", "kind"),
+    "payments.parquet": ("payer", "month", "amount", "paid_on", "reference"),
 }  # fmt: skip
 
 
@@ -37,19 +42,12 @@ class RegistryInputError(BhytError, ValueError):
 @dataclass(frozen=True)
 class Loaded:
     facilities: int
+    employers: int
     households: int
     people: int
     participations: int
     cards: int
-
-
-def payer_of(funding: str, group: str, province: str, household_id: int | None) -> str:
-    """The paying unit a participation is listed under (danh sách tăng/giảm are per unit)."""
-    if funding == Funding.HOUSEHOLD:
-        return f"household:{household_id}"
-    if funding == Funding.EMPLOYER:
-        return f"employer:{province}:{group}"  # the synthetic nation has no employer register
-    return f"{funding}:{province}"
+    payments: int
 
 
 def load_registry(
@@ -59,15 +57,20 @@ def load_registry(
     missing = [f for f in FILES if not (folder / f).is_file()]
     if missing:
         raise RegistryInputError(f"{folder}: missing {', '.join(missing)} (expected the registry/ of bhyt synth)")
-    try:
-        facilities = pq.read_table(folder / "facilities.parquet")
-        people = pq.read_table(folder / "people.parquet")
-        cards = pq.read_table(folder / "cards.parquet")
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise RegistryInputError(f"{folder}: {exc}") from exc
-    for name, table in zip(FILES, (facilities, people, cards), strict=True):
-        if absent := [c for c in FILES[name] if c not in table.column_names]:
+    tables = {}
+    for name, columns in FILES.items():
+        try:
+            tables[name] = pq.read_table(folder / name)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise RegistryInputError(f"{folder / name}: {exc}") from exc
+        if absent := [c for c in columns if c not in tables[name].column_names]:
             raise RegistryInputError(f"{folder / name}: missing column(s) {', '.join(absent)}")
+    facilities, people, cards = (tables[f"{n}.parquet"] for n in ("facilities", "people", "cards"))
+    employers, payments = tables["employers.parquet"], tables["payments.parquet"]
+    unknown = set(pc.unique(pc.drop_null(cards["employer"])).to_pylist()) - set(employers["code"].to_pylist())
+    if unknown:
+        raise RegistryInputError(f"{folder / 'cards.parquet'}: employer(s) not in employers.parquet: "
+                                 f"{', '.join(sorted(unknown)[:5])}")  # fmt: skip
     now = datetime.now().replace(microsecond=0)  # noqa: DTZ005 - recorded in local time
     tell = progress or (lambda _what, _n: None)
     households: dict[int, tuple[str, str | None]] = {}
@@ -75,24 +78,30 @@ def load_registry(
                                  strict=True):  # fmt: skip
         if hh is not None:
             households.setdefault(hh, (prov, commune))
-    person_household = dict(
-        zip(people.column("person_id").to_pylist(), people.column("household_id").to_pylist(), strict=True)
-    )
+    person = dict(zip(people.column("person_id").to_pylist(),
+                      zip(people.column("province").to_pylist(), people.column("household_id").to_pylist(),
+                          strict=True), strict=True))  # fmt: skip
     with engine.begin() as conn:
-        for table in (Card, Participation, Person, Household, Facility):
+        for table in (Payment, Card, Participation, Person, Household, Employer, Facility):
             conn.execute(delete(table))
         insert_in_chunks(conn, Facility, _facilities(facilities), CHUNK)
         tell("facilities", facilities.num_rows)
+        insert_in_chunks(conn, Employer, iter(employers.select(list(FILES["employers.parquet"])).to_pylist()), CHUNK)
+        tell("employers", employers.num_rows)
         rows = ({"id": h, "province": p, "commune": c} for h, (p, c) in households.items())
         insert_in_chunks(conn, Household, rows, CHUNK)
         tell("households", len(households))
         insert_in_chunks(conn, Person, _people(people), CHUNK)
         tell("people", people.num_rows)
-        insert_in_chunks(conn, Participation, _participations(cards, params, person_household, now), CHUNK)
+        insert_in_chunks(conn, Participation, _participations(cards, params, person, now), CHUNK)
         tell("participations", cards.num_rows)
         insert_in_chunks(conn, Card, _cards(cards, now), CHUNK)
         tell("cards", cards.num_rows)
-    return Loaded(facilities.num_rows, len(households), people.num_rows, cards.num_rows, cards.num_rows)
+        insert_in_chunks(conn, Payment, (r for b in payments.select(list(FILES["payments.parquet"])).to_batches(CHUNK)
+                                         for r in b.to_pylist()), CHUNK)  # fmt: skip
+        tell("payments", payments.num_rows)
+    return Loaded(facilities.num_rows, employers.num_rows, len(households), people.num_rows, cards.num_rows,
+                  cards.num_rows, payments.num_rows)  # fmt: skip
 
 
 def _facilities(t: pa.Table) -> Iterator[dict[str, Any]]:
@@ -110,27 +119,19 @@ def _people(t: pa.Table) -> Iterator[dict[str, Any]]:
                    "household_id": r["household_id"], "household_position": r["household_position"]}  # fmt: skip
 
 
-def participation_terms(
-    params: ParameterSet, group: str, start: date, province: str, household_id: int | None
-) -> dict[str, Any]:
-    """Who pays for a participation in ``group`` from ``start``, and the state's subsidy share."""
-    funding = params.code_by_code("contribution.funding_by_group", start).get(group, "unknown")
-    share = params.percent_by_code("contribution.state_subsidy_share", start)
-    subsidy = {"state": 100, "subsidised": int(share.get(group, 0))}.get(funding, 0)
-    return {"funding": funding, "payer": payer_of(funding, group, province, household_id), "subsidy_percent": subsidy}
-
-
 def _participations(
-    cards: pa.Table, params: ParameterSet, household: dict[int, int | None], now: datetime
+    cards: pa.Table, params: ParameterSet, person: dict[int, tuple[str, int | None]], now: datetime
 ) -> Iterator[dict[str, Any]]:
     for part in cards.to_batches(CHUNK):
         for c in part.to_pylist():
-            terms = participation_terms(params, c["group"], c["valid_from"], c["card_province"],
-                                        household.get(c["person_id"]))  # fmt: skip
+            province, household = person[c["person_id"]]
+            terms = participation_terms(params, c["group"], c["valid_from"], province, household, c["employer"])
             yield {
                 "person_id": c["person_id"],
                 "group_code": c["group"],
                 **terms,
+                "employer_code": c["employer"],
+                "income": c["income"],
                 "valid_from": c["valid_from"],
                 "valid_to": c["valid_to"],
                 "recorded_at": now,

@@ -25,6 +25,32 @@ class Facility(Base):
     contract_to: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
+class Employer(Base):
+    """A paying unit that employs insured people (enterprise, cooperative, state agency, …): it
+    withholds the employee's share and pays the whole contribution monthly."""
+
+    __tablename__ = "registry_employer"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    province: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class Payment(Base):
+    """Contributions a paying unit paid for a month (the ledger collection is measured against)."""
+
+    __tablename__ = "registry_payment"
+    __table_args__ = (Index("ix_registry_payment_month", "month", "payer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    payer: Mapped[str] = mapped_column(String(40))
+    month: Mapped[date] = mapped_column(Date)  # the month paid for (its first day)
+    amount: Mapped[int] = mapped_column(BigInteger)  # đồng
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
 class Household(Base):
     __tablename__ = "registry_household"
 
@@ -61,6 +87,8 @@ class Participation(Base):
     payer: Mapped[str] = mapped_column(String(40))
     funding: Mapped[str] = mapped_column(String(12))
     subsidy_percent: Mapped[int] = mapped_column(SmallInteger)
+    employer_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    income: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # salary, pension or benefit (đồng/month)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime)

@@ -9,14 +9,16 @@ from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from bhyt.assessment.models import AssessedClaim
 from bhyt.assessment.store import latest_decisions
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
+from bhyt.registry.dues import COLUMNS as DUE_COLUMNS
+from bhyt.registry.dues import dues_by_payer, month_end, next_month
 from bhyt.registry.eligibility import COLUMNS, CardIndex, Facility, Period
-from bhyt.registry.models import Card, Household, Participation, Person
+from bhyt.registry.models import Card, Employer, Household, Participation, Payment, Person
 from bhyt.registry.models import Facility as FacilityRow
 
 PAID_STATUSES = ("accepted", "partial", "review")
@@ -237,3 +239,82 @@ def monthly_changes(engine: Engine, month: date) -> list[Change]:
 
 def _plain(row: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if k not in drop}
+
+
+COLLECTION_STATUSES = ("paid", "late", "partial", "unpaid", "nothing_due")
+
+
+def participations_in(engine: Engine, month: date) -> pa.Table:
+    """The participations in force on some day of ``month`` (the columns :mod:`bhyt.registry.dues` reads)."""
+    first = month.replace(day=1)
+    query = (
+        select(Participation.person_id, Participation.group_code, Participation.payer, Participation.funding,
+               Person.province, Participation.valid_from, Participation.valid_to, Participation.income,
+               Person.household_id, Person.household_position)
+        .join(Person, Person.id == Participation.person_id)
+        .where(Participation.superseded_at.is_(None), Participation.valid_from < next_month(first),
+               or_(Participation.valid_to.is_(None), Participation.valid_to >= first))
+    )  # fmt: skip
+    types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.date32(), pa.int64(),
+             pa.int64(), pa.int64()]  # fmt: skip
+    schema = pa.schema(list(zip(DUE_COLUMNS, types, strict=True)))
+    batches = []
+    with engine.connect() as conn:
+        for part in conn.execution_options(yield_per=CHUNK).execute(query).partitions():
+            columns = list(zip(*part, strict=True))
+            batches.append(pa.record_batch([pa.array(c, t) for c, t in zip(columns, types, strict=True)], schema))
+    return pa.Table.from_batches(batches, schema)
+
+
+def collection(engine: Engine, params: ParameterSet, month: date) -> list[dict[str, Any]]:
+    """Per paying unit for ``month``: what is due (the registry's participations, the policy's rates),
+    what was paid for it and when, what is outstanding, and a status — ``paid`` (in full by the
+    deadline, ``contribution.payment_deadline_months``), ``late`` (in full, after it), ``partial``,
+    ``unpaid`` or ``nothing_due``. Units that paid for a month with nobody on their list appear too."""
+    first = month.replace(day=1)
+    due = dues_by_payer(params, participations_in(engine, first), first).to_pylist()
+    deadline = month_end(first, params.integer("contribution.payment_deadline_months", first))
+    in_time = func.sum(case((Payment.paid_on <= deadline, Payment.amount), else_=0)).label("in_time")
+    query = (
+        select(Payment.payer, func.sum(Payment.amount).label("amount"), in_time,
+               func.max(Payment.paid_on).label("last_paid_on"))
+        .where(Payment.month == first)
+        .group_by(Payment.payer)
+    )  # fmt: skip
+    with engine.connect() as conn:
+        paid = {r.payer: r for r in conn.execute(query)}
+        names = dict(conn.execute(select(Employer.code, Employer.name)).all())
+    rows = []
+    for d in due:
+        p = paid.pop(d["payer"], None)
+        rows.append(_collected(d, p, deadline, names))
+    for payer, p in paid.items():  # paid, with nobody listed: an overpayment to settle
+        blank = {"payer": payer, "funding": payer.split(":")[0], "province": None, "people": 0, "unpriced": 0,
+                 "total": 0, "employer": 0, "person": 0, "state": 0, "social_insurance": 0}  # fmt: skip
+        rows.append(_collected(blank, p, deadline, names))
+    return sorted(rows, key=lambda r: r["payer"])
+
+
+def _collected(d: dict[str, Any], p: Any, deadline: date, names: dict[str, str]) -> dict[str, Any]:
+    amount = int(p.amount) if p is not None else 0
+    in_time = int(p.in_time) if p is not None else 0
+    total = int(d["total"])
+    if total == 0:
+        status = "nothing_due"
+    elif in_time >= total:
+        status = "paid"
+    elif amount >= total:
+        status = "late"
+    else:
+        status = "partial" if amount > 0 else "unpaid"
+    code = d["payer"].removeprefix("employer:")
+    return d | {
+        "name": names.get(code),
+        "deadline": deadline.isoformat(),
+        "paid": amount,
+        "paid_by_deadline": in_time,
+        "last_paid_on": p.last_paid_on.isoformat() if p is not None and p.last_paid_on else None,
+        "outstanding": max(total - amount, 0),
+        "overpaid": max(amount - total, 0),
+        "status": status,
+    }

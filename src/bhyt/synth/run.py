@@ -31,6 +31,7 @@ from bhyt.policy._vector import decimal_from_int64
 from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.synth import reference as ref
 from bhyt.synth.abuse import KINDS, Injector, SurgePlan
+from bhyt.synth.employers import Ledger, build_employers, employment, participations
 from bhyt.synth.episodes import NONE, episodes_chunk
 from bhyt.synth.nation import Facilities, Frame, IdentityCounters, build_facilities, cards_chunk, people_chunk
 from bhyt.synth.pricing import compute_amounts, item_arrays, price_list
@@ -65,6 +66,9 @@ class Totals:
     person_fund: dict[int, int] = field(default_factory=dict)
     xml_claims: int = 0
     copay_exempt: int = 0
+    employers: int = 0
+    contributions_due: int = 0  # đồng, the year's, by the registry's computation
+    contributions_paid: int = 0
 
 
 class Writers:
@@ -216,7 +220,7 @@ def lines_table(lines: Frame, claims: Frame, claim_ids: np.ndarray, facilities: 
     )
 
 
-def _registry(people: Frame, cards: Frame) -> tuple[pa.Table, pa.Table]:
+def _registry(people: Frame, cards: Frame, employer: np.ndarray, income: np.ndarray) -> tuple[pa.Table, pa.Table]:
     person_table = pa.table(
         {
             "person_id": pa.array(people["person_id"], pa.int64()),
@@ -246,6 +250,8 @@ def _registry(people: Frame, cards: Frame) -> tuple[pa.Table, pa.Table]:
             "continuous_since": pa.array(cards["continuous_since"], pa.date32()),
             "five_year_date": pa.array(cards["five_year_date"], pa.date32()),
             "living_area": pa.array(cards["living_area"], pa.string()),
+            "employer": pa.array(employer, pa.string()),
+            "income": pa.array(income, pa.int64()),
         }
     )
     return person_table, card_table
@@ -271,10 +277,13 @@ def synthesize(
     out.mkdir(parents=True)
     facilities = build_facilities(np.random.default_rng([config.seed, 1_000_003]), selected, config.people, config.year)
     surge = SurgePlan.draw(np.random.default_rng([config.seed, 2_000_003]), config.year)
+    employers = build_employers(np.random.default_rng([config.seed, 3_000_017]), selected, config.people)
+    ledger = Ledger()
     writers = Writers(out)
     f = facilities.frame
     dated = {"contract_from": pa.date32(), "contract_to": pa.date32()}
     writers.write("registry/facilities", pa.table({k: pa.array(v, dated.get(k)) for k, v in f.items()}))
+    writers.write("registry/employers", employers.table())
     writers.write("catalogue/items", _catalogue_table())
     writers.write("catalogue/price_list", price_list(facilities))
     counters, totals = IdentityCounters(), Totals()
@@ -297,7 +306,10 @@ def synthesize(
         in_claim_order = np.argsort(lines["claim"], kind="stable")  # abuse appended copies at the end
         lines = {k: v[in_claim_order] for k, v in lines.items()}
         claim_ids = np.array([f"LK{config.year}{c:05d}{i:07d}" for i in range(claims["person"].size)], dtype=object)
-        person_table, card_table = _registry(people, cards)
+        employer, income = employment(np.random.default_rng([config.seed, c, 5_000_011]), people, cards, employers,
+                                      config.year, params)  # fmt: skip
+        ledger.add(params, participations(params, people, cards, employer, income), config.year)
+        person_table, card_table = _registry(people, cards, employer, income)
         writers.write("registry/people", person_table)
         writers.write("registry/cards", card_table)
         ct = claims_table(claims, people, cards, facilities, claim_ids)
@@ -321,6 +333,11 @@ def synthesize(
         _accumulate(totals, people, cards, claims, lines, injected)
         if progress:
             progress(n)
+    payments = ledger.payments(np.random.default_rng([config.seed, 6_000_001]), employers, params)
+    writers.write("registry/payments", payments)
+    totals.contributions_due = sum(ledger.due.values())
+    totals.contributions_paid = int(sum(payments.column("amount").to_pylist()))
+    totals.employers = int(employers.frame["code"].size)
     writers.close()
     if not (out / "labels.parquet").exists():  # no abuse at all: an empty file with the columns
         pq.write_table(_empty_labels(), out / "labels.parquet")
@@ -388,6 +405,9 @@ def _summary(t: Totals, config: SynthConfig, facilities: Facilities) -> dict[str
         "people_over_1bn_vnd": int((fund_by_person >= 1e9).sum()),
         "xml_claims": t.xml_claims,
         "copay_exempt_claims": t.copay_exempt,
+        "employers": t.employers,
+        "contributions_due_vnd": t.contributions_due,
+        "contributions_paid_vnd": t.contributions_paid,
         "year": config.year,
         "seed": config.seed,
         "abuse_rate": config.abuse_rate,
