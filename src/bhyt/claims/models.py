@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bhyt.db.models import Base
@@ -42,7 +42,10 @@ class ClaimVersion(Base):
     """What one submission of a claim said, where it came from, and what changed since the last."""
 
     __tablename__ = "claim_version"
-    __table_args__ = (UniqueConstraint("claim_id", "version", name="uq_claim_version"),)
+    __table_args__ = (
+        UniqueConstraint("claim_id", "version", name="uq_claim_version"),
+        Index("ix_claim_version_claim", "claim_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"))
@@ -60,6 +63,7 @@ class ClaimFinding(Base):
     """A validation finding kept with a version (a warning: the assessment decides what it costs)."""
 
     __tablename__ = "claim_finding"
+    __table_args__ = (Index("ix_claim_finding_version", "version_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("claim_version.id"))
