@@ -83,6 +83,9 @@ def test_load_and_the_card_check(engine: Engine, nation: Path, params: Parameter
     assert index.check(params, DAY, card="XX1234").outcome == "malformed"
     assert index.check(params, DAY, citizen_id="12345").outcome == "malformed"
     assert index.check(params, DAY).outcome == "malformed"
+    before = index.check(params, date(2000, 1, 1), card=cards[0]["card"])
+    assert before.outcome == "malformed"
+    assert "no rules of cover in force" in before.message
     assert index.check(params, DAY, card=cards[0]["card"][:5] + "9999999999").outcome == "not_found"
     exempt = [c for c in cards if c["five_year_date"] and c["five_year_date"] < c["valid_from"]]
     assert exempt

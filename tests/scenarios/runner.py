@@ -3,7 +3,7 @@
 Each file is a list of cases::
 
     - name: small visit below 15% of 2,530,000 is paid in full
-      kind: rate            # rate | visit | line | contribution | card | citizen_id | parameter
+      kind: rate            # rate | visit | line | contribution | card | citizen_id | parameter | …
       input: {date: 2026-07-01, ...}
       expect: {rate: 100}   # or {error: "text the error message contains"}
 
@@ -33,6 +33,8 @@ from bhyt.policy.contribution import contribution
 from bhyt.policy.display import format_value
 from bhyt.policy.params import Entry, Kind, ParameterSet, Value
 from bhyt.policy.split import Line, price_visit, split_line, supply_package_ceiling
+from bhyt.registry.dues import month_end
+from bhyt.registry.lifecycle import Current, check_change_window, continuity
 
 
 class RecordingParameters(ParameterSet):
@@ -192,7 +194,27 @@ def run_parameter(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
     return {"value": format_value(e.value), "status": e.status.value}
 
 
+def run_facility_change(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
+    check_change_window(p, _day(i["date"]))
+    return {"allowed": True}
+
+
+def run_continuity(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
+    before = [Current(1, 1, "GD4010000000001", "GD", "4", _day(i["previous_from"]), _day(i["previous_to"]), "01001",
+                      _day(i["since"]), None, None)]  # fmt: skip
+    since, five = continuity(p, before, _day(i["start"]))
+    return {"since": since.isoformat(), "five_year_date": five.isoformat()}
+
+
+def run_deadline(p: ParameterSet, i: dict[str, Any]) -> dict[str, Any]:
+    month = _day(i["month"])
+    return {"deadline": month_end(month, p.integer("contribution.payment_deadline_months", month)).isoformat()}
+
+
 RUNNERS: dict[str, Callable[[ParameterSet, dict[str, Any]], dict[str, Any]]] = {
+    "facility_change": run_facility_change,
+    "continuity": run_continuity,
+    "deadline": run_deadline,
     "rate": run_rate,
     "visit": run_visit,
     "line": run_line,

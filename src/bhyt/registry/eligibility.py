@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from bhyt.policy.benefit import copay_exemption_applies
 from bhyt.policy.card import CARD_ERRORS, check_card
 from bhyt.policy.citizen_id import CITIZEN_ID_ERRORS, check_citizen_id
-from bhyt.policy.params import ParameterSet
+from bhyt.policy.params import ParameterNotFoundError, ParameterSet
 from bhyt.policy.route import walk_in_route
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -217,6 +217,13 @@ class CardIndex:
         inpatient: bool = False,
     ) -> Eligibility:
         """The answer for one card number or citizen ID on ``at`` (at ``facility`` when given)."""
+        try:
+            return self._check(params, at, card, citizen_id, facility, inpatient)
+        except ParameterNotFoundError as exc:  # a date before (or after) the rules the registry holds
+            return Eligibility("malformed", f"date {at}: no rules of cover in force then ({exc})")
+
+    def _check(self, params: ParameterSet, at: date, card: str | None, citizen_id: str | None, facility: str | None,
+               inpatient: bool) -> Eligibility:  # fmt: skip
         if card:
             checked = check_card(card, params, at)
             if checked.error is not None:
