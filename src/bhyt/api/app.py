@@ -45,7 +45,7 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
     app.include_router(registry_router(engine, params or default_parameters(), index, audit, principal))
 
     @app.get("/health", tags=["service"], summary="Liveness")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app

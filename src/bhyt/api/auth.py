@@ -4,7 +4,7 @@ limited, and handed to the endpoint, which decides what that principal may see a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
 
@@ -19,7 +19,7 @@ class Unauthorized(HTTPException):
         super().__init__(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticator(secret: str, limiter: RateLimiter) -> Callable[[Request], Principal]:
+def authenticator(secret: str, limiter: RateLimiter) -> Callable[[Request], Awaitable[Principal]]:
     # A counter checks many cards with one token: its signature is verified once, its expiry every time.
     verified: dict[str, tuple[Principal, float]] = {}
 
@@ -33,7 +33,7 @@ def authenticator(secret: str, limiter: RateLimiter) -> Callable[[Request], Prin
         verified[token] = (who, expiry(token))
         return who
 
-    def principal(request: Request) -> Principal:
+    async def principal(request: Request) -> Principal:  # no I/O: run on the event loop, not a thread
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -5,7 +5,7 @@ one transaction, answer only after the commit. Bad input is answered with findin
 document, never a server error; a rejected file is 422 with the same receipt.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -28,7 +28,7 @@ FHIR_JSON = "application/fhir+json"
 
 
 def router(
-    engine: Engine, principal: Callable[..., Principal], audit: AuditLog, limits: Limits | None = None
+    engine: Engine, principal: Callable[..., Awaitable[Principal]], audit: AuditLog, limits: Limits | None = None
 ) -> APIRouter:
     """Claims in (facility staff, for their own facility) and a stored claim out (its facility, the
     province's assessors, auditors; every read audited)."""

@@ -4,7 +4,7 @@ is checked against the caller's role and written to the audit log, allowed or no
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -127,7 +127,7 @@ class Index:
 
 
 def router(
-    engine: Engine, params: ParameterSet, index: Index, audit: AuditLog, principal: Callable[..., Principal]
+    engine: Engine, params: ParameterSet, index: Index, audit: AuditLog, principal: Callable[..., Awaitable[Principal]]
 ) -> APIRouter:
     api = APIRouter()
     caller = Annotated[Principal, Depends(principal)]
@@ -160,7 +160,7 @@ def router(
         response_model=EligibilityOut,
         summary="Card check: covered on the date, benefit, validity, registration, exemption, route code",
     )
-    def eligibility(
+    async def eligibility(  # microseconds of CPU, no I/O: on the event loop, not a worker thread
         who: caller,
         request: Request,
         card: Annotated[str | None, Query(max_length=40, description="Card number (15 characters)")] = None,
