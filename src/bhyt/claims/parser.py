@@ -443,17 +443,25 @@ def _value(hoso: Hoso, table: str, row: int | None, name: str) -> str:
 
 
 def _line_sums(tables: dict[str, list[dict[str, str]]]) -> dict[tuple[str, tuple[str, ...]], Decimal | None]:
-    """The sum of each line field TOTALS compares, over its tables (None when a value is not a number)."""
+    """The sum of each line field TOTALS compares, over its tables (None when a value is not a number);
+    each field of each table is summed once, however many totals use it."""
+    each: dict[tuple[str, str], Decimal | None] = {}
+    for _, line_field, names in TOTALS:
+        for t in names:
+            if (line_field, t) not in each:
+                try:
+                    each[line_field, t] = sum((Decimal(line.get(line_field) or "0") for line in tables.get(t, [])),
+                                              Decimal(0))  # fmt: skip
+                except InvalidOperation:
+                    each[line_field, t] = None
     out: dict[tuple[str, tuple[str, ...]], Decimal | None] = {}
     for _, line_field, names in TOTALS:
-        values = [line.get(line_field) or "0" for t in names for line in tables.get(t, [])]
-        try:
-            out[line_field, names] = sum(map(Decimal, values), Decimal(0))
-        except InvalidOperation:
-            out[line_field, names] = None
+        known = [v for t in names if (v := each[line_field, t]) is not None]
+        out[line_field, names] = sum(known, Decimal(0)) if len(known) == len(names) else None
     return out
 
 
+@lru_cache(maxsize=65536)  # an episode's lines repeat a few times over and over
 def _valid_time(value: str, birth: bool = False) -> bool:
     """A real yyyyMMddHHmm point in time (for a birth, 00 may stand for an unknown day or month)."""
     if len(value) != 12 or not (value.isascii() and value.isdigit()) or value[8:10] > "23" or value[10:12] > "59":
@@ -463,6 +471,7 @@ def _valid_time(value: str, birth: bool = False) -> bool:
     return _valid_day(value[:8])
 
 
+@lru_cache(maxsize=65536)
 def _valid_date(value: str) -> bool:
     return len(value) == 8 and value.isascii() and value.isdigit() and _valid_day(value)
 
