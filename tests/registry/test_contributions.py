@@ -58,6 +58,12 @@ def test_a_household_pays_the_schedule(members: int) -> None:
                                                                           sum(schedule))  # fmt: skip
 
 
+def test_people_without_a_household_each_pay_as_the_first_member() -> None:
+    parts = _parts([{"person_id": i, "group": "GD", "valid_from": date(2026, 1, 1)} for i in range(3)])
+    [due] = dues_by_payer(PARAMS, parts, JULY).to_pylist()
+    assert (due["people"], due["total"]) == (3, 3 * 113_850)
+
+
 def test_employers_subsidies_and_gaps() -> None:
     parts = _parts([
         {"person_id": 1, "group": "DN", "valid_from": date(2026, 1, 1), "employer": "01DN00001", "income": 10_000_000},

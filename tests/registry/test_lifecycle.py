@@ -246,8 +246,11 @@ def test_issue_and_correct_keep_what_we_held(client: TestClient, engine: Engine,
     learned = datetime.now().replace(microsecond=0)  # noqa: DTZ005 - wall time, as the record's
     record = issued.json()["record"]
     card_id = record["cards"][-1]["id"]
-    wrong = client.post(f"{base}/cards/{card_id}/correction", json={"status": "x"}, headers=ADMIN)
-    assert wrong.status_code == 422
+    for wrong in ({"status": "x"}, {"valid_from": None}, {"registered_facility": None}):
+        refused = client.post(f"{base}/cards/{card_id}/correction", json=wrong, headers=ADMIN)
+        assert (refused.status_code, refused.json()["code"]) == (422, "registry.correction_field"), wrong
+    early = client.post(f"{base}/cards/{card_id}/correction", json={"valid_from": "2017-01-01"}, headers=ADMIN)
+    assert (early.status_code, early.json()["code"]) == (422, "registry.no_rules")
     later = learned + timedelta(seconds=1)
     while datetime.now() < later:  # noqa: DTZ005 - wall time: the correction is recorded a second later
         pass
@@ -255,7 +258,7 @@ def test_issue_and_correct_keep_what_we_held(client: TestClient, engine: Engine,
     assert fixed.status_code == 200, fixed.text
     assert client.get("/eligibility", params={"card": number, "date": "2025-05-02"}, headers=ADMIN).json()["covered"]
     then = person_record(engine, p["citizen_id"], known_at=learned)
-    now = person_record(engine, p["citizen_id"])
+    now = person_record(engine, p["citizen_id"], history=True)
     assert then is not None
     assert now is not None
     assert [c["valid_from"] for c in then["cards"]] == ["2025-06-01"]
@@ -265,3 +268,47 @@ def test_issue_and_correct_keep_what_we_held(client: TestClient, engine: Engine,
     assert len(now["cards"]) == 2  # the wrong row kept, superseded
     known = client.get(base, params={"known_at": learned.isoformat()}, headers=ADMIN).json()
     assert [c["valid_from"] for c in known["cards"]] == ["2025-06-01"]
+    assert [c["valid_from"] for c in client.get(base, headers=ADMIN).json()["cards"]] == ["2025-05-01"]
+    assert len(client.get(base, params={"history": "true"}, headers=ADMIN).json()["cards"]) == 2
+    assert client.get("/registry/contributions", params={"month": "2017-01"}, headers=ADMIN).status_code == 422
+
+
+def c_funding(group: str) -> str:
+    return PARAMS.code_by_code("contribution.funding_by_group", date(2025, 10, 1))[group]
+
+
+def test_a_change_reaches_the_periods_after_it(client: TestClient, engine: Engine, nation: Path) -> None:
+    _, cards, facilities = _registry(nation)
+    counts: dict[str, int] = {}
+    for c in cards:
+        counts[c["citizen_id"]] = counts.get(c["citizen_id"], 0) + 1
+    c = next(x for x in cards if counts[x["citizen_id"]] == 1 and x["valid_to"] == date(2025, 12, 31)
+             and x["group"] in ("HS", "BT", "DT", "CB"))  # fmt: skip
+    cid, base = c["citizen_id"], f"/registry/people/{c['citizen_id']}"
+    assert client.post(f"{base}/cards/renew", json={"valid_to": "2026-12-31"}, headers=ADMIN).status_code == 200
+    new_home = next(f["code"] for f in facilities if f["code"] != c["registered_facility"]
+                    and f["code"][:2] == c["registered_facility"][:2] and f["kind"] == "station")  # fmt: skip
+    moved = client.post(f"{base}/registered-facility", json={"facility": new_home, "on": "2025-10-02"}, headers=ADMIN)
+    assert moved.status_code == 200, moved.text
+    regrouped = client.post(f"{base}/cards/change-group", json={"group": "GD", "on": "2025-11-01"}, headers=ADMIN)
+    assert regrouped.status_code == 200, regrouped.text
+
+    def answer(on: str) -> dict[str, Any]:
+        return dict(client.get("/eligibility", params={"citizen_id": cid, "date": on}, headers=ADMIN).json())
+
+    next_year = answer("2026-03-01")
+    assert next_year["card"].startswith("GD4")  # the renewed period moved to the new group too
+    assert next_year["registered_facility"] == new_home  # and to the new facility
+    assert answer("2025-10-15")["card"] == c["card"]
+    # The new facility continues the unit's list (no decrease on 1 October, no increase on the 2nd); the new
+    # group moves the person to another unit's list (a decrease on 31 October, an increase on 1 November).
+    listed = [(x["kind"], x["on"], x["payer"].split(":")[0]) for m in ("2025-10", "2025-11")
+              for x in client.get("/registry/changes", params={"month": m}, headers=ADMIN).json()["changes"]
+              if x["citizen_id"] == cid]  # fmt: skip
+    assert sorted(listed) == [
+        ("decrease", "2025-10-31", c_funding(c["group"])),
+        ("increase", "2025-11-01", "household"),
+    ]
+    assert client.post(f"{base}/cards/lapse", json={"on": "2026-02-01"}, headers=ADMIN).status_code == 200
+    assert answer("2026-03-01")["outcome"] == "not_covered"
+    assert answer("2026-01-31")["covered"]

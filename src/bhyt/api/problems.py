@@ -11,6 +11,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from bhyt.errors import PolicyInputError
+from bhyt.policy.params import ParameterNotFoundError
+from bhyt.registry.lifecycle import RegistryRuleError
 
 PROBLEM = "application/problem+json"
 
@@ -38,7 +40,16 @@ def install(app: FastAPI) -> None:
     async def unpriceable(_: Request, exc: Exception) -> JSONResponse:
         return problem(422, "Cannot be priced by the rules", str(exc))
 
+    async def no_rules(_: Request, exc: Exception) -> JSONResponse:
+        return problem(422, "No rules in force on that date", str(exc))
+
+    async def refused(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RegistryRuleError)
+        return problem(exc.status, "Refused by the registry's rules", str(exc), code=exc.code)
+
     app.add_exception_handler(PolicyInputError, unpriceable)
+    app.add_exception_handler(ParameterNotFoundError, no_rules)
+    app.add_exception_handler(RegistryRuleError, refused)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(OperationalError, storage)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from bhyt.api.auth import purpose
 from bhyt.api.problems import problem
-from bhyt.policy.params import ParameterSet
+from bhyt.policy.params import ParameterNotFoundError, ParameterSet
 from bhyt.registry import fhir, lifecycle
 from bhyt.registry.eligibility import Eligibility, today
 from bhyt.registry.lifecycle import Change, RegistryRuleError
@@ -111,18 +111,26 @@ class Index:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
+        self._reloading: set[int] | None = None
         self.current = card_index(engine)
 
     def apply(self, person_id: int) -> None:
-        """Take one person's periods from the database after a change (the arrays stay as built)."""
-        periods = person_periods(self.engine, person_id)
+        """Take one person's periods from the database after a change (the arrays stay as built). Read
+        under the lock, so two changes to one person reach the index in the order they committed."""
         with self._lock:
-            self.current = self.current.with_person(person_id, periods)
+            self.current = self.current.with_person(person_id, person_periods(self.engine, person_id))
+            if self._reloading is not None:
+                self._reloading.add(person_id)
 
     def reload(self) -> int:
+        """Rebuild from the database; the people changed while it was built are taken again after it."""
+        with self._lock:
+            self._reloading = set()
         fresh = card_index(self.engine)
         with self._lock:
-            self.current = fresh
+            for person_id in self._reloading:
+                fresh = fresh.with_person(person_id, person_periods(self.engine, person_id))
+            self.current, self._reloading = fresh, None
         return int(fresh.size)
 
 
@@ -188,8 +196,9 @@ def router(
         request: Request,
         citizen_id: Annotated[str, Path(pattern=r"^\d{12}$", description="12-digit citizen ID")],
         known_at: Annotated[datetime | None, Query(description="What the record held at this moment")] = None,
+        history: Annotated[bool, Query(description="Every row ever recorded, superseded ones too")] = False,
     ) -> Any:
-        record = person_record(engine, citizen_id, known_at)
+        record = person_record(engine, citizen_id, known_at, history)
         if record is None:
             audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, _reading(who)),
                          "not_found")  # fmt: skip
@@ -241,7 +250,7 @@ def router(
     ) -> Any:
         if not (who.role in (Role.AUDITOR, Role.ADMIN) or who.role is Role.PROVINCE):
             raise denied(who, "contributions.collection", month, "read contributions", request, Purpose.CONTRIBUTIONS)
-        rows = [r for r in collection(engine, params, _month(month)) if may_read_reports(who, r["province"])
+        rows = [r for r in collection(engine, params, _month(month)) if may_read_reports(who, r["unit_province"])
                 and (status is None or r["status"] == status) and (payer is None or r["payer"] == payer)]  # fmt: skip
         why = purpose(request, Purpose.CONTRIBUTIONS)
         audit.record(who.subject, who.role.value, "contributions.collection", month, why, "allowed")
@@ -276,6 +285,9 @@ def router(
         except RegistryRuleError as exc:
             audit.record(who.subject, who.role.value, action, citizen_id, why, "refused")
             return problem(exc.status, "Refused by the registry's rules", str(exc), code=exc.code)
+        except ParameterNotFoundError as exc:  # a date before the rules the registry holds
+            audit.record(who.subject, who.role.value, action, citizen_id, why, "refused")
+            return problem(422, "No rules in force on that date", str(exc), code="registry.no_rules")
         index.apply(done.person_id)
         audit.record(who.subject, who.role.value, action, citizen_id, why, "allowed")
         return {"action": done.action, "card": done.card, "valid_from": done.valid_from.isoformat(),

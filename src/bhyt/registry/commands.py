@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from bhyt.console import console
 from bhyt.db import DEFAULT_URL
 from bhyt.db.commands import open_database
-from bhyt.policy.params import default_parameters
+from bhyt.policy.params import ParameterNotFoundError, default_parameters
 from bhyt.registry import lifecycle
 from bhyt.registry.eligibility import today
 from bhyt.registry.lifecycle import Change, RegistryRuleError
@@ -167,7 +167,7 @@ def _apply(db: str, operator: str, action: str, citizen_id: str, do: Callable[[E
     try:
         done = do(engine)
         audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "allowed")
-    except RegistryRuleError as exc:
+    except (RegistryRuleError, ParameterNotFoundError) as exc:
         audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "refused")
         err.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -272,6 +272,7 @@ def correct(
 def show(
     citizen_id: CITIZEN,
     known_at: Annotated[str | None, typer.Option(help="YYYY-MM-DD[THH:MM:SS]: what the record held then.")] = None,
+    history: Annotated[bool, typer.Option(help="Every row ever recorded, superseded ones too.")] = False,
     db: DB = DEFAULT_URL,
 ) -> None:
     """A person's record (participation and card periods, with when each was recorded), as JSON."""
@@ -281,7 +282,7 @@ def show(
         raise typer.BadParameter(f"--known-at takes YYYY-MM-DD[THH:MM:SS], got {known_at!r}") from None
     engine = open_database(db, console(stderr=True))
     try:
-        record = person_record(engine, citizen_id, at)
+        record = person_record(engine, citizen_id, at, history)
     finally:
         engine.dispose()
     if record is None:

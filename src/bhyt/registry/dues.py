@@ -87,7 +87,9 @@ def household_positions(t: pa.Table) -> np.ndarray:
     mine = np.flatnonzero(t["funding"].to_numpy(zero_copy_only=False) == Funding.HOUSEHOLD.value)
     if mine.size == 0:
         return out
+    # Someone with no household on record is a household of one: each gets place 1.
     household = pc.fill_null(t["household_id"], -1).to_numpy()[mine]
+    household = np.where(household < 0, -1 - t["person_id"].to_numpy()[mine], household)
     position = pc.fill_null(t["household_position"], 0).to_numpy()[mine]
     order = np.lexsort((t["person_id"].to_numpy()[mine], position, household))
     h = household[order]

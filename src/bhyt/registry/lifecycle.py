@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet
@@ -164,7 +164,10 @@ def _now() -> datetime:
 
 
 def _person(conn: Connection, citizen_id: str) -> Any:
-    person = conn.execute(select(Person).where(Person.citizen_id == citizen_id)).mappings().first()
+    # Locked (PostgreSQL) until the change commits: two changes to one person run one after the other,
+    # each checking what the other wrote. SQLite has one writer at a time anyway.
+    query = select(Person).where(Person.citizen_id == citizen_id).with_for_update()
+    person = conn.execute(query).mappings().first()
     if person is None:
         raise RegistryRuleError("registry.person_unknown", 404, f"no person with citizen ID {citizen_id}")
     return person
@@ -201,15 +204,21 @@ def _employer(conn: Connection, code: str | None) -> Any:
     return None if code is None else conn.execute(select(Employer.__table__).where(Employer.code == code)).first()
 
 
-def _bhxh_number(conn: Connection, person: Any, periods: list[Current]) -> str:
-    """The person's lifelong 10-digit social insurance number: from any card they held, else the next
-    free one under their province."""
+def social_insurance_number(province: str, person_id: int) -> str:
+    """A new lifelong 10-digit social insurance number for a person who never held a card: the
+    province and a scramble of the person's id (a bijection on eight digits, 48,271 being prime to
+    10), so two people never get the same number and no counter is shared between writers."""
+    if not 0 <= person_id < 10**8:
+        raise RegistryRuleError("registry.person_id_range", 422, f"person id {person_id} has no 8-digit number")
+    return f"{province}{(person_id * 48_271 + 12_345) % 10**8:08d}"
+
+
+def _bhxh_number(conn: Connection, person: Any) -> str:
+    """The person's social insurance number: from any card they held, else a new one."""
     held = conn.scalar(select(Card.number).where(Card.person_id == person["id"]).limit(1))
     if held:
         return str(held)[5:]
-    prefix = person["province"]
-    top = conn.scalar(select(func.max(func.substr(Card.number, 6, 10))).where(func.substr(Card.number, 6, 2) == prefix))
-    return f"{prefix}{(int(str(top)[2:]) + 1) if top else 1:08d}"
+    return social_insurance_number(person["province"], int(person["id"]))
 
 
 def _record(conn: Connection, params: ParameterSet, person: Any, now: datetime, **period: Any) -> None:
@@ -269,7 +278,7 @@ def issue_card(
         digit = check_group(params, group, valid_from)
         check_facility(_facility(conn, registered_facility), registered_facility, valid_from)
         check_work(params, group, valid_from, _employer(conn, employer), employer, income)
-        number = f"{group}{digit}{person['province']}{_bhxh_number(conn, person, periods)}"
+        number = f"{group}{digit}{person['province']}{_bhxh_number(conn, person)}"
         since, five = continuity(params, periods, valid_from)
         _record(conn, params, person, _now(), number=number, group_code=group, benefit_digit=digit,
                 valid_from=valid_from, valid_to=valid_to, registered_facility=registered_facility,
@@ -301,24 +310,31 @@ def renew_card(engine: Engine, params: ParameterSet, citizen_id: str, valid_to: 
 
 
 def _split(
-    engine: Engine, params: ParameterSet, citizen_id: str, on: date, action: str, successor: Any
-) -> tuple[Any, Current, dict[str, Any] | None]:
-    """Cut the period in force on ``on`` at ``on``: the part before it is recorded again ending the day
-    before, and ``successor(period, conn)`` gives the card columns from ``on`` (or None to end cover)."""
+    engine: Engine, params: ParameterSet, citizen_id: str, on: date, action: str, change: Any
+) -> tuple[Any, Current, list[dict[str, Any]]]:
+    """A change from ``on``: the period in force on ``on`` is cut there (the part before it recorded
+    again, ending the day before), and it and every later period take ``change(period, conn, first)``
+    (the columns that change; None: cover ends). Returns the person, the period in force and the
+    successor rows."""
     with engine.begin() as conn:
         person = _person(conn, citizen_id)
         periods = _current(conn, person["id"])
         p = covering(periods, on)
         if p is None:
             raise RegistryRuleError("registry.no_current_card", 409, f"no card in force on {on} to {action}")
-        after = successor(p, conn)
+        later = [q for q in periods if q.valid_from > on]
+        changes = [change(q, conn, q is p) for q in (p, *later)]
         now = _now()
-        _supersede(conn, p, now)
-        if on > p.valid_from:
-            _record(conn, params, person, now, **_carry(p, valid_to=on - timedelta(days=1)), status="changed")
-        if after is not None:
-            _record(conn, params, person, now, **after)
-        return person, p, after
+        successors = []
+        for q, changed in zip((p, *later), changes, strict=True):
+            _supersede(conn, q, now)
+            if q is p and on > p.valid_from:
+                _record(conn, params, person, now, **_carry(p, valid_to=on - timedelta(days=1)), status="changed")
+            if changed is not None:
+                row = _carry(q, valid_from=max(on, q.valid_from), status="changed", **changed)
+                _record(conn, params, person, now, **dict(row))
+                successors.append(row)
+        return person, p, successors
 
 
 def change_group(
@@ -326,47 +342,49 @@ def change_group(
     income: int | None = None,
 ) -> Change:  # fmt: skip
     """From ``on`` the person is insured through ``group`` (a new card number: the group and benefit
-    digit change, the social insurance number stays); the period in force ends the day before."""
+    digit change, the social insurance number stays): the period in force ends the day before, and the
+    periods recorded after it move to the group too."""
 
-    def successor(p: Current, conn: Connection) -> dict[str, Any]:
-        if group == p.group:
+    def change(p: Current, conn: Connection, first: bool) -> dict[str, Any]:
+        if first and group == p.group:
             raise RegistryRuleError("registry.same_group", 409, f"card {p.number} is already in group {group}")
-        digit = check_group(params, group, on)
-        check_work(params, group, on, _employer(conn, employer), employer, income)
-        return _carry(p, number=f"{group}{digit}{p.number[3:]}", group_code=group, benefit_digit=digit,
-                      valid_from=on, status="changed", employer_code=employer, income=income)  # fmt: skip
+        start = max(on, p.valid_from)
+        digit = check_group(params, group, start)
+        check_work(params, group, start, _employer(conn, employer), employer, income)
+        return {"number": f"{group}{digit}{p.number[3:]}", "group_code": group, "benefit_digit": digit,
+                "employer_code": employer, "income": income}  # fmt: skip
 
-    person, p, after = _split(engine, params, citizen_id, on, "change", successor)
-    assert after is not None
-    return Change("card.change_group", person["id"], citizen_id, after["number"], on, p.valid_to)
+    person, _, after = _split(engine, params, citizen_id, on, "change", change)
+    return Change("card.change_group", person["id"], citizen_id, after[0]["number"], on, after[-1]["valid_to"])
 
 
 def lapse_card(engine: Engine, params: ParameterSet, citizen_id: str, on: date) -> Change:
-    """Cover ends: the period in force on ``on`` ends the day before (unpaid contribution, death,
-    emigration, …); periods recorded after it stay as they are."""
-    person, p, _ = _split(engine, params, citizen_id, on, "lapse", lambda _p, _c: None)
+    """Cover ends from ``on`` (unpaid contribution, death, emigration, …): the period in force ends the
+    day before and the periods recorded after it are withdrawn."""
+    person, p, _ = _split(engine, params, citizen_id, on, "lapse", lambda _p, _c, _f: None)
     return Change("card.lapse", person["id"], citizen_id, p.number, p.valid_from, on - timedelta(days=1))
 
 
 def change_facility(engine: Engine, params: ParameterSet, citizen_id: str, facility: str, on: date) -> Change:
-    """From ``on`` the card's registered primary facility is ``facility`` (a request at the start of
-    a quarter, to a facility contracted with the fund)."""
+    """From ``on`` the cards' registered primary facility is ``facility`` (a request at the start of
+    a quarter, to a facility contracted with the fund), for the period in force and those after it."""
     check_change_window(params, on)
 
-    def successor(p: Current, conn: Connection) -> dict[str, Any]:
-        if facility == p.registered_facility:
+    def change(p: Current, conn: Connection, first: bool) -> dict[str, Any]:
+        if first and facility == p.registered_facility:
             raise RegistryRuleError("registry.same_facility", 409, f"card {p.number} is registered at {facility}")
-        check_facility(_facility(conn, facility), facility, on)
-        return _carry(p, valid_from=on, registered_facility=facility, status="changed")
+        check_facility(_facility(conn, facility), facility, max(on, p.valid_from))
+        return {"registered_facility": facility}
 
-    person, p, _ = _split(engine, params, citizen_id, on, "re-register", successor)
-    return Change("card.change_facility", person["id"], citizen_id, p.number, on, p.valid_to)
+    person, p, after = _split(engine, params, citizen_id, on, "re-register", change)
+    return Change("card.change_facility", person["id"], citizen_id, p.number, on, after[-1]["valid_to"])
 
 
 def correct_card(engine: Engine, params: ParameterSet, citizen_id: str, card_id: int, **fields: Any) -> Change:
     """A recorded period was wrong: its successor holds the corrected ``fields`` (dates, registered
     facility, living area, continuity) and the wrong row stays as what we held until now."""
     unknown = sorted(set(fields) - set(CORRECTABLE))
+    unknown += [f"{k}=null" for k in ("valid_from", "registered_facility") if k in fields and fields[k] is None]
     if unknown or not fields:
         raise RegistryRuleError("registry.correction_field", 422, f"correctable fields are {', '.join(CORRECTABLE)}"
                                 + (f", not {', '.join(unknown)}" if unknown else ""))  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -95,9 +95,13 @@ def _copay_by_person_year(conn: Any) -> dict[tuple[int, int], int]:
     return dict(out)
 
 
-def person_record(engine: Engine, citizen_id: str, known_at: datetime | None = None) -> dict[str, Any] | None:
-    """A person's identity, household, participation and cards (None when unknown): every row we ever
-    recorded, or with ``known_at`` only what the record held at that moment."""
+def person_record(
+    engine: Engine, citizen_id: str, known_at: datetime | None = None, history: bool = False
+) -> dict[str, Any] | None:
+    """A person's identity, household, participation and cards (None when unknown): what the record
+    holds now, or held at ``known_at``, or with ``history`` every row it ever recorded."""
+    if known_at is not None and known_at.tzinfo is not None:  # the record's times are local and naive
+        known_at = known_at.astimezone().replace(tzinfo=None)
     with engine.connect() as conn:
         person = conn.execute(select(Person).where(Person.citizen_id == citizen_id)).mappings().first()
         if person is None:
@@ -106,7 +110,9 @@ def person_record(engine: Engine, citizen_id: str, known_at: datetime | None = N
         held = {}
         for table in (Participation, Card):
             when = [table.person_id == p["id"]]
-            if known_at is not None:
+            if known_at is None and not history:
+                when.append(table.superseded_at.is_(None))
+            elif known_at is not None:
                 when += [table.recorded_at <= known_at,
                          or_(table.superseded_at.is_(None), table.superseded_at > known_at)]  # fmt: skip
             held[table] = conn.execute(select(table).where(*when).order_by(table.valid_from, table.id)).mappings()
@@ -212,6 +218,7 @@ def monthly_changes(engine: Engine, month: date) -> list[Change]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(
+                Participation.person_id,
                 Participation.payer,
                 Participation.group_code,
                 Participation.valid_from,
@@ -228,13 +235,29 @@ def monthly_changes(engine: Engine, month: date) -> list[Change]:
                 ),
             )
         ).all()
+        # A period that only continues another on the same unit's list (a new card number, a new
+        # registered facility) is neither an increase nor a decrease.
+        p = Participation
+        spans: set[tuple[int, str, date, date | None]] = set()
+        for part in _chunks(sorted({r.person_id for r in rows})):
+            query = select(p.person_id, p.payer, p.valid_from, p.valid_to).where(
+                p.superseded_at.is_(None), p.person_id.in_(part)
+            )
+            spans |= {(q.person_id, q.payer, q.valid_from, q.valid_to) for q in conn.execute(query)}
+    starts = {(p, payer, start) for p, payer, start, _ in spans}
+    ends = {(p, payer, end) for p, payer, _, end in spans if end is not None}
     out = []
     for r in rows:
-        if first <= r.valid_from < nxt:
+        if first <= r.valid_from < nxt and (r.person_id, r.payer, r.valid_from - timedelta(days=1)) not in ends:
             out.append(Change(r.payer, "increase", r.province, r.citizen_id, r.group_code, r.valid_from))
-        if r.valid_to is not None and first <= r.valid_to < nxt:
+        ended = r.valid_to is not None and first <= r.valid_to < nxt
+        if ended and (r.person_id, r.payer, r.valid_to + timedelta(days=1)) not in starts:
             out.append(Change(r.payer, "decrease", r.province, r.citizen_id, r.group_code, r.valid_to))
     return sorted(out, key=lambda c: (c.payer, c.kind, c.on, c.citizen_id))
+
+
+def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _plain(row: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
@@ -283,19 +306,20 @@ def collection(engine: Engine, params: ParameterSet, month: date) -> list[dict[s
     )  # fmt: skip
     with engine.connect() as conn:
         paid = {r.payer: r for r in conn.execute(query)}
-        names = dict(conn.execute(select(Employer.code, Employer.name)).all())
+        employers = {code: (name, province) for code, name, province in conn.execute(
+            select(Employer.code, Employer.name, Employer.province))}  # fmt: skip
     rows = []
     for d in due:
         p = paid.pop(d["payer"], None)
-        rows.append(_collected(d, p, deadline, names))
+        rows.append(_collected(d, p, deadline, employers))
     for payer, p in paid.items():  # paid, with nobody listed: an overpayment to settle
         blank = {"payer": payer, "funding": payer.split(":")[0], "province": None, "people": 0, "unpriced": 0,
                  "total": 0, "employer": 0, "person": 0, "state": 0, "social_insurance": 0}  # fmt: skip
-        rows.append(_collected(blank, p, deadline, names))
+        rows.append(_collected(blank, p, deadline, employers))
     return sorted(rows, key=lambda r: r["payer"])
 
 
-def _collected(d: dict[str, Any], p: Any, deadline: date, names: dict[str, str]) -> dict[str, Any]:
+def _collected(d: dict[str, Any], p: Any, deadline: date, employers: dict[str, tuple[str, str]]) -> dict[str, Any]:
     amount = int(p.amount) if p is not None else 0
     in_time = int(p.in_time) if p is not None else 0
     total = int(d["total"])
@@ -307,9 +331,10 @@ def _collected(d: dict[str, Any], p: Any, deadline: date, names: dict[str, str])
         status = "late"
     else:
         status = "partial" if amount > 0 else "unpaid"
-    code = d["payer"].removeprefix("employer:")
+    name, unit_province = employers.get(d["payer"].removeprefix("employer:"), (None, d["province"]))
     return d | {
-        "name": names.get(code),
+        "name": name,
+        "unit_province": unit_province,  # an employer's own; otherwise its people's
         "deadline": deadline.isoformat(),
         "paid": amount,
         "paid_by_deadline": in_time,
