@@ -4,7 +4,7 @@ rule fires on the case it exists for."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,10 @@ class Base(tuple[Rows, Rows, Batch]):
 @pytest.fixture(scope="module")
 def base(nation: Path) -> Base:
     batch = load([nation])
+    assert batch.facilities is not None
+    # A facility whose contract with the fund begins only in 2100: the "uncontracted" mutation moves claims there.
+    late = {"code": [UNCONTRACTED], "level": ["basic"], "contract_from": [date(2100, 1, 1)], "contract_to": [None]}
+    batch.facilities = pa.concat_tables([batch.facilities, pa.table(late, batch.facilities.schema)]).combine_chunks()
     claims = ds.dataset(str(nation / "lake" / "claims"), format="parquet").to_table().to_pylist()
     lines = ds.dataset(str(nation / "lake" / "lines"), format="parquet").to_table().to_pylist()
     return Base((claims, lines, batch))
@@ -114,7 +118,17 @@ def _stay_expired(c: dict[str, Any], lines: Rows) -> None:
         ln["ordered_at"] = c["admitted_at"] + timedelta(days=30)
 
 
+UNCONTRACTED = "98765"
+
+
+def _uncontracted(c: dict[str, Any], ls: Rows) -> None:
+    c.update(facility=UNCONTRACTED)
+    for ln in ls:
+        ln.update(facility=UNCONTRACTED)
+
+
 MUTATIONS: dict[str, Callable[[dict[str, Any], Rows], None]] = {
+    "uncontracted": _uncontracted,
     "card_bad": lambda c, ls: c.update(card="ZZ" + c["card"][2:]),
     "card_short": lambda c, ls: c.update(card=c["card"][:10]),
     "digit": lambda c, ls: c.update(card=c["card"][:2] + "5" + c["card"][3:]),

@@ -62,6 +62,20 @@ def rule(
 C, L = Scope.CLAIM, Scope.LINE
 
 RULES: tuple[Rule, ...] = (
+    # Facility and contract (IN)
+    rule(
+        "facility.not_contracted",
+        S.REJECT_CLAIM,
+        C,
+        "Facility outside its contract with the fund",
+        "Cơ sở KCB ngoài thời hạn hợp đồng KCB BHYT",
+        "IN-06, GDH 58 [V]; the contract (hợp đồng KCB BHYT, ND 188/2025) held by the registry",
+        "admitted {admit_day} at {facility}, whose contract with the fund runs {contract_from} to {contract_to}",
+        "vào viện ngày {admit_day} tại {facility}, hợp đồng KCB BHYT từ {contract_from} đến {contract_to}",
+        lambda v, x: v.uncontracted,
+        lambda r, x: r["uncontracted"],
+        ("admit_day", "facility", "contract_from", "contract_to"),
+    ),
     # Card and eligibility (CE)
     rule(
         "card.malformed",

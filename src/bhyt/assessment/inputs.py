@@ -113,7 +113,7 @@ class Batch:
     intake: dict[int, list[tuple[str, str, str, int | None, str]]] = field(default_factory=dict)
     items: pa.Table | None = None  # catalogue: code, table, group, min_level, item_rate, sex, ages, part_of
     prices: pa.Table | None = None  # facility, item_code, price
-    facilities: pa.Table | None = None  # code, level
+    facilities: pa.Table | None = None  # code, level, and contract_from, contract_to when known
     history: pa.Table | None = None  # claims paid in earlier runs: claim_id and the duplicate key
 
     @property
@@ -165,7 +165,10 @@ def load(
         facilities = registry / "facilities.parquet"
         if not facilities.exists():
             raise InputError(f"{registry}: expected facilities.parquet")
-        batch.facilities = pq.read_table(facilities, columns=["code", "level"])
+        schema = pq.read_schema(facilities)
+        # The contract columns when the registry holds them (older registry folders do not: no contract rule).
+        wanted = ["code", "level", *(c for c in ("contract_from", "contract_to") if c in schema.names)]
+        batch.facilities = pq.read_table(facilities, columns=wanted).combine_chunks()  # one chunk: Spark's memtable
     return batch
 
 

@@ -98,12 +98,18 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
-def _claim(r: Row, p: ParameterSet, at: date, levels: dict[str, str], icd: dict[str, Row]) -> None:
+def _claim(r: Row, p: ParameterSet, at: date, facilities: dict[str, Row], icd: dict[str, Row]) -> None:
     """Derive the claim view's own columns (those not needing other claims or lines)."""
     r["at"] = at
     r["admit_day"], r["discharge_day"] = _day(r["admitted_at"]), _day(r["discharged_at"])
-    if r["facility_level"] is None:
-        r["facility_level"] = levels.get(r["facility"])
+    f = facilities.get(r["facility"])
+    if r["facility_level"] is None and f is not None:
+        r["facility_level"] = f["level"]
+    r["contract_from"], r["contract_to"] = (f.get("contract_from"), f.get("contract_to")) if f else (None, None)
+    admitted = r["admit_day"]
+    r["uncontracted"] = bool(f is not None and "contract_from" in f and admitted is not None and (
+        r["contract_from"] is None or admitted < r["contract_from"]
+        or (r["contract_to"] is not None and admitted > r["contract_to"])))  # fmt: skip
     birth, admit = r["birth_date"], r["admit_day"]
     r["age_days"] = (admit - birth).days if admit and birth else None
     r["age_years"] = age_years(admit, birth)
@@ -278,9 +284,7 @@ def _lines(c: Row, lines: list[Row], p: ParameterSet, catalogue: bool, cat: dict
 def assess_reference(batch: Batch, params: ParameterSet, policy_date: date | None = None) -> ReferenceResult:
     claims = _rows(batch.claims, CLAIM_COLUMNS)
     lines = _rows(batch.lines, LINE_COLUMNS)
-    levels = dict(zip(*(batch.facilities.column(k).to_pylist() for k in ("code", "level")), strict=True)) if (
-        batch.facilities is not None
-    ) else {}  # fmt: skip
+    facilities = {f["code"]: f for f in batch.facilities.to_pylist()} if batch.facilities is not None else {}
     icd = _icd()
     days = [d for d in (_day(c["admitted_at"]) for c in claims) if d is not None]
     latest = max([min(days), *boundaries(params, min(days), max(days))]) if days else None
@@ -288,7 +292,7 @@ def assess_reference(batch: Batch, params: ParameterSet, policy_date: date | Non
         at = policy_date or _day(c["admitted_at"]) or latest
         if at is None:  # no claim has an admission date: the engine reads the newest parameters
             at = max(params.change_dates(params.names()))
-        _claim(c, params, at, levels, icd)
+        _claim(c, params, at, facilities, icd)
     _cross_claim(claims)
     _stored(claims, batch.history)
     by_key: dict[tuple[Any, ...], list[Row]] = defaultdict(list)

@@ -50,12 +50,23 @@ def claim_view(
 ) -> ir.Table:
     """One row per claim with everything claim rules read (``history``: claims paid in earlier runs)."""
     c = claims
+    contracts = facilities is not None and "contract_from" in facilities.columns
     if facilities is not None:
-        levels = facilities.select(level_code=facilities.code, registry_level=facilities.level)
-        c = c.left_join(levels, c.facility == levels.level_code).drop("level_code")
-        c = c.mutate(facility_level=c.facility_level.coalesce(c.registry_level)).drop("registry_level")
+        extra = {"f_from": facilities.contract_from, "f_to": facilities.contract_to} if contracts else {}
+        levels = facilities.select(level_code=facilities.code, registry_level=facilities.level, **extra)
+        c = c.left_join(levels, c.facility == levels.level_code)
+        c = c.mutate(facility_level=c.facility_level.coalesce(c.registry_level), in_registry=c.level_code.notnull())
+        c = c.drop("level_code", "registry_level")
     at = ibis.literal(policy_date) if policy_date else c.admitted_at.date()
     c = c.mutate(at=at, admit_day=c.admitted_at.date(), discharge_day=c.discharged_at.date())
+    if contracts:  # a facility in the registry: outside its contract on the admission day, or with none
+        outside = c.f_from.isnull() | (c.admit_day < c.f_from) | (c.admit_day > c.f_to).fill_null(False)
+        c = c.mutate(contract_from=c.f_from, contract_to=c.f_to, uncontracted=c.in_registry & outside.fill_null(False))
+        c = c.drop("f_from", "f_to")
+    else:
+        c = c.mutate(contract_from=ibis.null("date"), contract_to=ibis.null("date"), uncontracted=ibis.literal(False))
+    if facilities is not None:
+        c = c.drop("in_registry")
     c = c.mutate(
         epoch=epoch_of(c.at, boundaries),
         age_days=c.admit_day.delta(c.birth_date, unit="day"),
