@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from bhyt.api.app import create_app
-from bhyt.db import connect
 from bhyt.policy.contribution import monthly_contribution
 from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.registry.dues import COLUMNS, dues_by_payer, in_force, participation_terms
-from bhyt.registry.load import load_registry
 from bhyt.registry.service import collection
 from bhyt.security.roles import Role
 from bhyt.synth.run import SynthConfig, synthesize
@@ -118,14 +115,6 @@ def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dues") / "nation"
     synthesize(SynthConfig(people=6000, year=2025, seed=5, out=out, provinces=["01", "79"]))
     return out
-
-
-@pytest.fixture
-def engine(db_url: str, nation: Path, params: ParameterSet) -> Iterator[Engine]:
-    e = connect(db_url)
-    load_registry(e, nation / "registry", params)
-    yield e
-    e.dispose()
 
 
 def test_collection_against_what_the_nation_billed(engine: Engine, nation: Path, params: ParameterSet) -> None:

@@ -4,7 +4,6 @@ record keeps what we held before; who may change what; purpose codes in the audi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,16 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from bhyt.api.app import create_app
-from bhyt.db import connect
-from bhyt.policy.params import ParameterSet, default_parameters
+from bhyt.policy.params import default_parameters
 from bhyt.registry.lifecycle import Current, RegistryRuleError, check_change_window, check_new_period, continuity
-from bhyt.registry.load import load_registry
 from bhyt.registry.models import AuditEntry
 from bhyt.registry.service import collection, person_record
 from bhyt.security.roles import Role
 from bhyt.synth.run import SynthConfig, synthesize
-from tests.api_support import ADMIN, SETTINGS, bearer
+from tests.api_support import ADMIN, bearer
 
 PARAMS = default_parameters()
 
@@ -73,20 +69,6 @@ def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("lifecycle") / "nation"
     synthesize(SynthConfig(people=400, year=2025, seed=11, out=out, provinces=["01", "79"]))
     return out
-
-
-@pytest.fixture
-def engine(db_url: str, nation: Path, params: ParameterSet) -> Iterator[Engine]:
-    e = connect(db_url)
-    load_registry(e, nation / "registry", params)
-    yield e
-    e.dispose()
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(engine, SETTINGS), raise_server_exceptions=False) as c:
-        yield c
 
 
 def _registry(nation: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:

@@ -3,7 +3,6 @@ route codes, contributions, monthly lists, and the HTTP service's role matrix an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,11 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from bhyt.api.app import create_app
 from bhyt.api.settings import Settings
-from bhyt.db import connect
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
 from bhyt.policy.route import walk_in_route
-from bhyt.registry.load import load_registry
 from bhyt.registry.models import AuditEntry, Participation
 from bhyt.registry.service import card_index, household_due, monthly_changes, person_record
 from bhyt.security.roles import Role
@@ -38,14 +35,6 @@ def nation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("registry") / "nation"
     synthesize(SynthConfig(people=600, year=2025, seed=4, out=out, provinces=["01", "79"]))
     return out
-
-
-@pytest.fixture
-def engine(db_url: str, nation: Path, params: ParameterSet) -> Iterator[Engine]:
-    e = connect(db_url)
-    load_registry(e, nation / "registry", params)
-    yield e
-    e.dispose()
 
 
 def _cards(nation: Path) -> list[dict[str, Any]]:
@@ -139,12 +128,6 @@ def test_walk_in_route_matches_the_synthetic_nation(params: ParameterSet) -> Non
                         ours = walk_in_route(params, date(year, 3, 1), kind, points, inpatient, living is not None,
                                              registered_here=False, same_province=False)  # fmt: skip
                         assert ours == synth, (year, kind, points, inpatient, living)
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(engine, SETTINGS), raise_server_exceptions=False) as c:
-        yield c
 
 
 def test_roles_see_exactly_what_they_should(client: TestClient, engine: Engine, nation: Path) -> None:

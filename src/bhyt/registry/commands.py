@@ -54,16 +54,21 @@ def load(
     console().print(table)
 
 
+def _month(text: str) -> date:
+    """A --month option's first day."""
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise typer.BadParameter(f"--month takes YYYY-MM, got {text!r}") from None
+
+
 @app.command("changes")
 def changes(
     month: Annotated[str, typer.Option(help="YYYY-MM")],
     db: DB = DEFAULT_URL,
 ) -> None:
     """The month's increase and decrease lists (danh sách tăng/giảm), per paying unit."""
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise typer.BadParameter(f"--month takes YYYY-MM, got {month!r}") from None
+    first = _month(month)
     engine = open_database(db, console(stderr=True))
     try:
         rows = monthly_changes(engine, first)
@@ -85,10 +90,7 @@ def contributions(
     db: DB = DEFAULT_URL,
 ) -> None:
     """Contributions due and collected per paying unit for a month: arrears and late payers."""
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise typer.BadParameter(f"--month takes YYYY-MM, got {month!r}") from None
+    first = _month(month)
     if status is not None and status not in COLLECTION_STATUSES:
         raise typer.BadParameter(f"--status takes one of {', '.join(COLLECTION_STATUSES)}, got {status!r}")
     engine = open_database(db, console(stderr=True))

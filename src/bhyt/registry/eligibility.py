@@ -53,11 +53,12 @@ class Facility:
 
     def contracted(self, at: date) -> bool:
         """Whether the facility holds a contract with the fund on ``at``."""
-        return (
-            self.contract_from is not None
-            and self.contract_from <= at
-            and (self.contract_to is None or at <= self.contract_to)
-        )
+        return contract_in_force(self.contract_from, self.contract_to, at)
+
+
+def contract_in_force(start: date | None, end: date | None, at: date) -> bool:
+    """A contract from ``start`` to ``end`` (None: open-ended) holds on ``at``; no start: no contract."""
+    return start is not None and start <= at and (end is None or at <= end)
 
 
 class Period(NamedTuple):

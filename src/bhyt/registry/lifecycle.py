@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet
 from bhyt.registry.dues import participation_terms
+from bhyt.registry.eligibility import contract_in_force
 from bhyt.registry.models import Card, Employer, Facility, Participation, Person
 
 QUARTER_MONTHS = (1, 4, 7, 10)
@@ -121,8 +122,7 @@ def check_facility(facility: Any, code: str, on: date) -> None:
     """``facility``: the registry row (``contract_from``, ``contract_to``) or None."""
     if facility is None:
         raise RegistryRuleError("registry.facility_unknown", 422, f"facility {code!r} is not in the registry")
-    contracted = facility.contract_from is not None and facility.contract_from <= on
-    if not contracted or (facility.contract_to is not None and on > facility.contract_to):
+    if not contract_in_force(facility.contract_from, facility.contract_to, on):
         raise RegistryRuleError("registry.facility_not_contracted", 422,
                                 f"facility {code} holds no contract with the fund on {on}")  # fmt: skip
 

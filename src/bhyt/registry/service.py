@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Executable, and_, case, func, or_, select
 
 from bhyt.assessment.models import AssessedClaim
 from bhyt.assessment.store import latest_decisions
@@ -48,19 +48,23 @@ def card_index(engine: Engine) -> CardIndex:
     )
     types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.date32(), pa.string(),
              pa.date32(), pa.string(), pa.string()]  # fmt: skip
-    schema = pa.schema(list(zip(COLUMNS, types, strict=True)))
-    batches = []
     with engine.connect() as conn:
-        # In chunks, straight into Arrow: ten million rows as Python tuples would need gigabytes.
-        for part in conn.execution_options(yield_per=CHUNK).execute(query).partitions():
-            columns = list(zip(*part, strict=True))
-            batches.append(pa.record_batch([pa.array(c, t) for c, t in zip(columns, types, strict=True)], schema))
+        periods = _arrow(conn, query, pa.schema(list(zip(COLUMNS, types, strict=True))))
         columns_f = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points,
                      FacilityRow.contract_from, FacilityRow.contract_to)  # fmt: skip
         facilities = [Facility(*f) for f in conn.execute(select(*columns_f))]
         copay = _copay_by_person_year(conn)
-    periods = pa.Table.from_batches(batches, schema)
     return CardIndex(periods, facilities, copay)
+
+
+def _arrow(conn: Connection, query: Executable, schema: pa.Schema) -> pa.Table:
+    """A query's rows as an Arrow table of ``schema``, read in chunks straight into Arrow: ten million
+    rows as Python tuples would need gigabytes."""
+    batches = []
+    for part in conn.execution_options(yield_per=CHUNK).execute(query).partitions():
+        columns = list(zip(*part, strict=True))
+        batches.append(pa.record_batch([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema))
+    return pa.Table.from_batches(batches, schema)
 
 
 def person_periods(engine: Engine, person_id: int) -> list[Period]:
@@ -214,7 +218,7 @@ def monthly_changes(engine: Engine, month: date) -> list[Change]:
     """The month's increase list (participations starting in it) and decrease list (ending in it),
     per paying unit."""
     first = month.replace(day=1)
-    nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    nxt = next_month(first)
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -280,13 +284,8 @@ def participations_in(engine: Engine, month: date) -> pa.Table:
     )  # fmt: skip
     types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.date32(), pa.int64(),
              pa.int64(), pa.int64()]  # fmt: skip
-    schema = pa.schema(list(zip(DUE_COLUMNS, types, strict=True)))
-    batches = []
     with engine.connect() as conn:
-        for part in conn.execution_options(yield_per=CHUNK).execute(query).partitions():
-            columns = list(zip(*part, strict=True))
-            batches.append(pa.record_batch([pa.array(c, t) for c, t in zip(columns, types, strict=True)], schema))
-    return pa.Table.from_batches(batches, schema)
+        return _arrow(conn, query, pa.schema(list(zip(DUE_COLUMNS, types, strict=True))))
 
 
 def collection(engine: Engine, params: ParameterSet, month: date) -> list[dict[str, Any]]:
