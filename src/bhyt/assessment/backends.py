@@ -95,12 +95,6 @@ def read_parquet(con: ibis.BaseBackend, pattern: str, name: str) -> ir.Table:
     return con.table(name)
 
 
-def checkpoint(con: ibis.BaseBackend, name: str, expr: ir.Table) -> ir.Table:
-    """Where Spark's analyser needs a shorter plan (it re-analyses every reuse of a subquery; DuckDB
-    does not need the cut and is not made to store the intermediate)."""
-    return keep(con, name, expr) if is_spark(con) else expr
-
-
 def keep(con: ibis.BaseBackend, name: str, expr: ir.Table) -> ir.Table:
     """``expr`` computed once and kept for the next steps (a DuckDB table, a cached Spark view)."""
     if not is_spark(con):

@@ -419,8 +419,8 @@ RULES: tuple[Rule, ...] = (
         "DU-01: GDH 61 [V]",
         "the same card, dates, diagnosis and amounts as claim {dup_first}",
         "trùng thẻ, ngày, chẩn đoán và số tiền với hồ sơ {dup_first}",
-        lambda v, x: v.dup_rank > 1,
-        lambda r, x: r["dup_rank"] > 1,
+        lambda v, x: v.is_copy,
+        lambda r, x: r["is_copy"],
         ("dup_first",),
     ),
     rule(

@@ -16,19 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from bhyt.assessment.backends import checkpoint, connect, keep, read_parquet
+from bhyt.assessment.backends import connect, is_spark, keep, read_parquet
 from bhyt.assessment.catalogue import AFTER_AMOUNTS, RULES
 from bhyt.assessment.inputs import CLAIM_COLUMNS, LINE_COLUMNS, Batch
 from bhyt.assessment.rules import EngineCtx, Needs, Rule, Scope, Severity
-from bhyt.assessment.views import DEC, SUPPLY_GROUPS, claim_view, in_list, line_view, lookup
+from bhyt.assessment.views import DEC, M2, SUPPLY_GROUPS, claim_view, cross_claim_view, line_view, lookup
 from bhyt.policy.benefit import RATE_PARAMETERS, small_visit_threshold
 from bhyt.policy.params import ParameterSet
 
 ARGS = 4  # a message quotes at most this many columns
-M2 = "decimal(38, 2)"
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,15 @@ def available(rules: tuple[Rule, ...], batch: Batch) -> tuple[Rule, ...]:
     return tuple(r for r in rules if r.needs <= have)
 
 
-def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.DataType], name: str) -> ir.Table:
+def _source(
+    con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.DataType], name: str, row_id: str
+) -> ir.Table:
+    """The canonical columns of ``data`` and ``row_id``, each row's position in the input."""
     if isinstance(data, str):
         t = read_parquet(con, data, name)
     else:
-        if "seq" in columns and "seq" not in data.column_names:
-            data = data.append_column("seq", pa.array(range(data.num_rows), pa.int64()))
+        if row_id not in data.column_names:
+            data = data.append_column(row_id, pa.array(range(data.num_rows), pa.int64()))
         t = ibis.memtable(data)
     cols = {}
     for col, type_ in columns.items():
@@ -62,14 +65,25 @@ def _source(con: ibis.BaseBackend, data: pa.Table | str, columns: dict[str, pa.D
         cols["item_code"] = cols["item_code"].nullif("").coalesce(t.supply_code.cast("string"))
     if "file" in columns and "file" not in t.columns and "filename" in t.columns:
         cols["file"] = t.filename
-    if "seq" in columns and "seq" not in t.columns:  # input order: files by name, rows as stored
-        row = ibis.row_number().over(order_by=[t.filename, t.file_row_number])
-        cols["seq"] = row.cast("int32").cast("int64")  # Ibis types it int64 and drops a lone cast; Spark's is 32-bit
+    if row_id in t.columns:
+        cols[row_id] = t[row_id].cast("int64")
+    else:  # input order: files by name, rows as stored (a line's id needs no order on DuckDB, Spark wants one)
+        ordered = row_id == "seq" or is_spark(con)
+        row = ibis.row_number().over(order_by=[t.filename, t.file_row_number] if ordered else None)
+        cols[row_id] = row.cast("int32").cast("int64")  # Ibis types it int64 and drops a lone cast; Spark's is 32-bit
     if "occurrence" not in t.columns:
         cols["occurrence"] = ibis.literal(1, "int32")
     if "insured_price" in cols:
         cols["insured_price"] = cols["insured_price"].coalesce(cols["unit_price"])
     return t.select(**cols)
+
+
+def _of_claims(lines: ir.Table, claims: ir.Table) -> ir.Table:
+    """Lines with their claim's ``seq``, the one key the later joins use (lines of no claim are left out)."""
+    keys = claims.select(k_facility=claims.facility, k_claim_id=claims.claim_id, k_occurrence=claims.occurrence,
+                         seq=claims.seq)  # fmt: skip
+    on = [lines.facility == keys.k_facility, lines.claim_id == keys.k_claim_id, lines.occurrence == keys.k_occurrence]
+    return lines.join(keys, on).drop("k_facility", "k_claim_id", "k_occurrence")
 
 
 def boundaries(params: ParameterSet, first: date, last: date) -> list[date]:
@@ -87,8 +101,8 @@ def assess(
 ) -> EngineResult:
     """Assess ``batch``: findings of ``rules`` (those its inputs allow), amounts, then ``after``."""
     con = con or connect()
-    claims = keep(con, "claims_in", _source(con, batch.claims, CLAIM_COLUMNS, "claims_src"))
-    lines = keep(con, "lines_in", _source(con, batch.lines, LINE_COLUMNS, "lines_src"))
+    claims = keep(con, "claims_in", _source(con, batch.claims, CLAIM_COLUMNS, "claims_src", "seq"))
+    lines = keep(con, "lines_in", _of_claims(_source(con, batch.lines, LINE_COLUMNS, "lines_src", "lid"), claims))
     span = con.to_pyarrow(
         claims.aggregate(first=claims.admitted_at.min().date(), last=claims.admitted_at.max().date())
     ).to_pylist()[0]
@@ -104,11 +118,14 @@ def assess(
     items = ibis.memtable(batch.items) if batch.items is not None else None
     prices = ibis.memtable(batch.prices) if batch.prices is not None else None
     history = ibis.memtable(batch.history) if batch.history is not None else None
-    cv = keep(con, "claim_view", claim_view(claims, lines, ctx, bounds, policy_date, facilities, history))
-    lv = keep(con, "line_view", line_view(lines, cv, ctx, items, prices))
-    found = _findings(available(rules, batch), cv, lv, ctx)
+    cv = keep(con, "claim_own", claim_view(claims, lines, ctx, bounds, policy_date, facilities))
+    cv = keep(con, "claim_view", cross_claim_view(cv, history))
+    chosen = available(rules, batch)
+    lv = line_view(lines, cv, ctx, items, prices)
+    lv = keep(con, "line_view", _narrowed(lv, [r for r in chosen if r.scope is Scope.LINE], ctx))
+    found = _findings(chosen, cv, lv, ctx)
     found = keep(con, "findings", found)
-    amounts_l, amounts_c = _amounts(con, cv, lv, found, ctx, batch.has_catalogue)
+    amounts_l, amounts_c = _amounts(con, cv, lv, found, ctx)
     amounts_c = keep(con, "claim_amounts", amounts_c)
     all_found = found.union(_findings(after, amounts_c, None, ctx)) if after else found
     order = [all_found.seq, all_found.line.isnull().desc(), all_found.table, all_found.line, all_found.rule]
@@ -155,6 +172,22 @@ def assess(
     )
 
 
+# What the amounts step reads of a line, besides what the rules read.
+PRICED_LINE = ("seq", "table", "line_no", "item_code", "cost_group", "quantity", "unit_price", "total",
+               "supply_package", "a_total", "a_insured", "a_other")  # fmt: skip
+
+
+def _narrowed(view: ir.Table, rules: list[Rule], ctx: EngineCtx) -> ir.Table:
+    """The columns of ``view`` that ``rules`` and the amounts read, and no others. Materialising a
+    line costs by its width, and the backend drops what computes only unread columns (a window, a
+    join) — so a run of a few rules does not pay for the whole catalogue's view."""
+    read = set(PRICED_LINE)
+    for r in rules:
+        read |= set(r.args)
+        read |= {f.name for f in r.engine(view, ctx).op().find(ops.Field) if f.rel == view.op()}
+    return view.select(*(c for c in view.columns if c in read))
+
+
 def _arrow(con: ibis.BaseBackend, expr: ir.Table) -> pa.Table:
     """The rows of ``expr`` with the Arrow types of its schema (Spark's come through pandas); times
     in seconds, as the standard writes them to the minute (Spark's are microseconds)."""
@@ -193,30 +226,17 @@ def _findings(rules: tuple[Rule, ...], cv: ir.Table, lv: ir.Table | None, ctx: E
 
 
 def _amounts(
-    con: ibis.BaseBackend, cv: ir.Table, lv: ir.Table, found: ir.Table, ctx: EngineCtx, catalogue: bool
+    con: ibis.BaseBackend, cv: ir.Table, lv: ir.Table, found: ir.Table, ctx: EngineCtx
 ) -> tuple[ir.Table, ir.Table]:
-    """Assessed amounts of every line and claim (decimals of đồng, 2 places)."""
+    """Assessed amounts of every line and claim (decimals of đồng, 2 places), from the lines' prices
+    (:func:`bhyt.assessment.views.line_view`), the findings and each claim's benefit rate."""
+    pct = ibis.literal(0.01, DEC)
     rc = found.filter(found.severity == Severity.REJECT_CLAIM.value).select(rc_seq=found.seq).distinct()
     rl = found.filter(found.severity == Severity.REJECT_LINE.value)
     rl = rl.select(rl_seq=rl.seq, rl_table=rl.table, rl_line=rl.line).distinct()
     ln = lv.left_join(rc, lv.seq == rc.rc_seq)
     ln = ln.left_join(rl, [ln.seq == rl.rl_seq, ln.table == rl.rl_table, ln.line_no == rl.rl_line])
     ln = ln.mutate(kept=ln.rc_seq.isnull() & ln.rl_seq.isnull()).drop("rc_seq", "rl_seq", "rl_table", "rl_line")
-    price = ln.unit_price.cast(DEC)
-    if catalogue:
-        price = ibis.ifelse(ln.cat_in_list & (ln.cat_price.cast(DEC) < price), ln.cat_price.cast(DEC), price)
-    insured_price = ibis.least(ln.insured_price.cast(DEC), price)
-    in_scope = (ln.scope == "1") | (
-        (ln.scope == "3") & in_list(ctx, ln, ln.card_digit, "benefit.levels_paying_outside_scope")
-    ).fill_null(False)
-    q, sr, ir_ = ln.quantity.cast(DEC), ln.expected_service_rate.cast(DEC), ln.expected_item_rate.cast(DEC)
-    pct, pct2 = ibis.literal(0.01, DEC), ibis.literal(0.0001, DEC)
-    ln = ln.mutate(
-        a_total=(q * price * sr * pct).round(2).cast(M2),
-        a_insured=ibis.ifelse(in_scope, (q * insured_price * ir_ * sr * pct2).round(2), 0).cast(M2),
-    )
-    ln = ln.mutate(a_other=ibis.least(ln.other_sources.coalesce(0).cast(M2), ln.a_total))
-    ln = checkpoint(con, "line_priced", ln)
     kept_insured = ibis.ifelse(ln.kept, ln.a_insured, 0)
     per_claim = ln.group_by(t_seq=ln.seq).aggregate(in_scope_total=kept_insured.sum())
     c = cv.left_join(per_claim, cv.seq == per_claim.t_seq).drop("t_seq")
@@ -245,7 +265,7 @@ def _amounts(
         ),
     )
     c = c.mutate(ceiling=(c.ceiling * c.level_rate * pct).round(2))
-    c = checkpoint(con, "claim_rated", c)
+    c = keep(con, "claim_rated", c)  # read by the lines and by the claims' sums: computed once
     rates = c.select(r_seq=c.seq, r_rate=c.assessed_rate, r_ceiling=c.ceiling)
     ln = ln.left_join(rates, ln.seq == rates.r_seq).drop("r_seq")
     fund0 = (ln.a_insured.cast(DEC) * ln.r_rate.cast(DEC) * pct).round(2).cast(M2)

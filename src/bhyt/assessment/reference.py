@@ -173,7 +173,7 @@ def _cross_claim(claims: list[Row]) -> None:
     for r in sorted(claims, key=lambda x: x["seq"]):
         key = tuple(r[k] for k in DUPLICATE_KEY)
         first[key].append(r)
-        r["dup_rank"], r["dup_first"] = len(first[key]), first[key][0]["claim_id"]
+        r["is_copy"], r["dup_first"] = len(first[key]) > 1, first[key][0]["claim_id"]
     by_card: dict[str, list[Row]] = defaultdict(list)
     for r in claims:
         if r["card"] is not None:

@@ -24,6 +24,7 @@ BED_GROUPS = ("14", "15")
 EXAM_GROUP = "13"
 SUPPLY_GROUPS = ("10", "11")
 DEC = "decimal(38, 4)"  # quantities, prices and percentages: exact, with room for every product
+M2 = "decimal(38, 2)"  # amounts in đồng, to the cent as the standard writes them
 
 
 def in_list(ctx: EngineCtx, view: ir.Table, column: ir.Value, name: str) -> ir.BooleanValue:
@@ -46,9 +47,8 @@ def claim_view(
     boundaries: list[date],
     policy_date: date | None,
     facilities: ir.Table | None,
-    history: ir.Table | None = None,
 ) -> ir.Table:
-    """One row per claim with everything claim rules read (``history``: claims paid in earlier runs)."""
+    """One row per claim with everything claim rules read but the cross-claim facts."""
     c = claims
     contracts = facilities is not None and "contract_from" in facilities.columns
     if facilities is not None:
@@ -105,21 +105,21 @@ def claim_view(
     )
     c = c.left_join(icd, c.main_diagnosis == icd.icd_code)
     c = c.mutate(icd_known=c.icd_code.notnull()).drop("icd_code")
-    sums = lines.group_by(["facility", "claim_id", "occurrence"]).aggregate(
+    sums = lines.group_by(s_seq=lines.seq).aggregate(
         n_lines=lines.count(),
         lines_total=lines.total.sum(),
         lines_fund=lines.fund.sum(),
         submitted_rate=lines.benefit_rate.max(),
     )
-    sums = sums.rename(s_facility="facility", s_claim_id="claim_id", s_occurrence="occurrence")
-    c = c.left_join(
-        sums, [c.facility == sums.s_facility, c.claim_id == sums.s_claim_id, c.occurrence == sums.s_occurrence]
-    ).drop("s_facility", "s_claim_id", "s_occurrence")
+    c = c.left_join(sums, c.seq == sums.s_seq).drop("s_seq")
     c = c.mutate(n_lines=c.n_lines.fill_null(0))
-    c = _cross_claim(c)
-    c = _stored(c, history)
-    c = c.mutate(expected_days=_expected_days(c), bed_allowed=_bed_allowed(ctx, c))
-    return c
+    return c.mutate(expected_days=_expected_days(c), bed_allowed=_bed_allowed(ctx, c))
+
+
+def cross_claim_view(c: ir.Table, history: ir.Table | None = None) -> ir.Table:
+    """The claim view with what other claims say of each (``c``: the kept :func:`claim_view`, which
+    the self-joins read several times; ``history``: claims paid in earlier runs)."""
+    return _stored(_cross_claim(c), history)
 
 
 def lookup(column: ir.Value, mapping: Mapping[str, object], dtype: str) -> ir.Value:
@@ -171,9 +171,13 @@ def _earlier(at: ir.Value, seq: ir.Value, other_at: ir.Value, other_seq: ir.Valu
 
 def _cross_claim(c: ir.Table) -> ir.Table:
     """An earlier identical claim; an overlapping inpatient stay; another facility the same day."""
-    key = [c[k] for k in DUPLICATE_KEY]
-    first = ibis.window(group_by=key, order_by=[c.seq])
-    c = c.mutate(dup_rank=ibis.row_number().over(first) + 1, dup_first=c.claim_id.first().over(first))
+    # The first claim of each duplicate key, by a hash aggregate: a window over the key would sort
+    # a partition per claim. Keys match null to null, as a window's partitions do.
+    firsts = c.group_by([c[k].name(f"dk_{k}") for k in DUPLICATE_KEY]).aggregate(
+        dup_first_seq=c.seq.min(), dup_first=c.claim_id.argmin(c.seq)
+    )
+    c = c.left_join(firsts, [c[k].identical_to(firsts[f"dk_{k}"]) for k in DUPLICATE_KEY])
+    c = c.mutate(is_copy=c.seq != c.dup_first_seq).drop("dup_first_seq", *(f"dk_{k}" for k in DUPLICATE_KEY))
     stays = c.filter(c.inpatient).select(
         o_seq=c.seq, o_card=c.card, o_facility=c.facility, o_claim=c.claim_id, o_in=c.admitted_at, o_out=c.discharged_at
     )
@@ -277,17 +281,8 @@ def line_view(
     lines: ir.Table, c: ir.Table, ctx: EngineCtx, items: ir.Table | None, prices: ir.Table | None
 ) -> ir.Table:
     """One row per line with its claim's columns, catalogue entry and within-claim order facts."""
-    cl = c.select("facility", "claim_id", "occurrence", *CLAIM_FOR_LINES).rename(
-        j_facility="facility", j_claim_id="claim_id", j_occurrence="occurrence"
-    )
-    ln = lines.join(
-        cl,
-        [
-            lines.facility == cl.j_facility,
-            lines.claim_id == cl.j_claim_id,
-            lines.occurrence == cl.j_occurrence,
-        ],
-    ).drop("j_facility", "j_claim_id", "j_occurrence")
+    cl = c.select(*CLAIM_FOR_LINES).rename(j_seq="seq")
+    ln = lines.join(cl, lines.seq == cl.j_seq).drop("j_seq")
     ln = ln.mutate(ordered_day=ln.ordered_at.date(), expiry_limit=ln.card_valid_to.add(ln.grace_days.as_interval("D")))
     if items is not None and prices is not None:
         it = items.select(
@@ -307,37 +302,14 @@ def line_view(
             "p_code",
         )
         # From the input lines (keys of the claim), not from this view: the view is not computed twice.
-        parents = lines.select(
-            pa_f=lines.facility, pa_c=lines.claim_id, pa_o=lines.occurrence, pa_code=lines.item_code
-        ).distinct()
-        ln = ln.left_join(
-            parents,
-            [
-                ln.facility == parents.pa_f,
-                ln.claim_id == parents.pa_c,
-                ln.occurrence == parents.pa_o,
-                ln.cat_part_of == parents.pa_code,
-            ],
-        )
-        ln = ln.mutate(parent_billed=ln.pa_code.notnull()).drop("pa_f", "pa_c", "pa_o", "pa_code")
+        parents = lines.select(pa_seq=lines.seq, pa_code=lines.item_code).distinct()
+        ln = ln.left_join(parents, [ln.seq == parents.pa_seq, ln.cat_part_of == parents.pa_code])
+        ln = ln.mutate(parent_billed=ln.pa_code.notnull()).drop("pa_seq", "pa_code")
         listed = ln.cat_listed_rate.coalesce(ln.item_rate.coalesce(100))
     else:
         listed = ln.item_rate.coalesce(100)
-    order = [ln.ordered_at, ln.table, ln.line_no]
-    is_exam = ln.cost_group == EXAM_GROUP
-    is_bed = ln.cost_group.isin(BED_GROUPS)
-    exam_w = ibis.window(group_by=[ln.seq, ln.ordered_day, is_exam], order_by=order)
-    bed_w = ibis.window(group_by=[ln.seq, is_bed], order_by=order, rows=(None, 0))
-    dup_w = ibis.window(
-        group_by=[ln.seq, ln.table, ln.item_code, ln.ordered_at, ln.quantity, ln.unit_price], order_by=[ln.line_no]
-    )
-    ln = ln.mutate(
-        is_exam=is_exam,
-        is_bed=is_bed,
-        exam_rank=ibis.row_number().over(exam_w) + 1,
-        bed_cum=ln.quantity.sum().over(bed_w),
-        dup_rank=ibis.row_number().over(dup_w) + 1,
-    )
+    ln = ln.mutate(is_exam=ln.cost_group == EXAM_GROUP, is_bed=ln.cost_group.isin(BED_GROUPS))
+    ln = _places(ln, lines)
     ln = ln.mutate(
         expected_service_rate=ibis.ifelse(
             ln.is_exam, ctx.per_epoch(ln, lambda d: _consultation_rate(ctx, ln, d)), ln.service_rate.coalesce(100)
@@ -360,7 +332,55 @@ def line_view(
         - ln.fund.coalesce(0)
         - ln.other_sources.coalesce(0),
     )
-    return ln
+    return _priced(ln, ctx, items is not None and prices is not None)
+
+
+def _priced(ln: ir.Table, ctx: EngineCtx, catalogue: bool) -> ir.Table:
+    """What a line is worth before any finding: its total at the approved price and the rates the
+    rules allow, the part in the fund's scope, and other sources (never above the total). The
+    amounts step applies the findings and the claim's benefit rate to these."""
+    price = ln.unit_price.cast(DEC)
+    if catalogue:
+        price = ibis.ifelse(ln.cat_in_list & (ln.cat_price.cast(DEC) < price), ln.cat_price.cast(DEC), price)
+    insured_price = ibis.least(ln.insured_price.cast(DEC), price)
+    in_scope = (ln.scope == "1") | (
+        (ln.scope == "3") & in_list(ctx, ln, ln.card_digit, "benefit.levels_paying_outside_scope")
+    ).fill_null(False)
+    q, sr, ir_ = ln.quantity.cast(DEC), ln.expected_service_rate.cast(DEC), ln.expected_item_rate.cast(DEC)
+    pct, pct2 = ibis.literal(0.01, DEC), ibis.literal(0.0001, DEC)
+    ln = ln.mutate(
+        a_total=(q * price * sr * pct).round(2).cast(M2),
+        a_insured=ibis.ifelse(in_scope, (q * insured_price * ir_ * sr * pct2).round(2), 0).cast(M2),
+    )
+    return ln.mutate(a_other=ibis.least(ln.other_sources.coalesce(0).cast(M2), ln.a_total))
+
+
+def _places(ln: ir.Table, lines: ir.Table) -> ir.Table:
+    """A line's place among its claim's lines: its rank among the day's consultations, the bed-days
+    up to it, its rank among identical lines. Each window sorts a narrow projection of the input
+    lines (the rows it needs, the columns it orders by) and is joined back by the line's id: a
+    window over the wide view would carry every column through its sort. A line is one (id, claim)
+    pair: a claim sent twice within the input has its lines twice."""
+    order = ("ordered_at", "table", "line_no")
+    ex = lines.filter(lines.cost_group == EXAM_GROUP)
+    ex = ex.select(
+        e_lid=ex.lid,
+        e_seq=ex.seq,
+        exam_rank=ibis.row_number().over(group_by=[ex.seq, ex.ordered_at.date()], order_by=[ex[k] for k in order]) + 1,
+    )
+    bd = lines.filter(lines.cost_group.isin(BED_GROUPS))
+    bd = bd.select(
+        b_lid=bd.lid,
+        b_seq=bd.seq,
+        bed_cum=bd.quantity.sum().over(ibis.window(group_by=[bd.seq], order_by=[bd[k] for k in order], rows=(None, 0))),
+    )
+    key = [lines[k] for k in ("seq", "table", "item_code", "ordered_at", "quantity", "unit_price")]
+    du = lines.select(
+        d_lid=lines.lid, d_seq=lines.seq, dup_rank=ibis.row_number().over(group_by=key, order_by=[lines.line_no]) + 1
+    )
+    ln = ln.left_join(ex, [ln.lid == ex.e_lid, ln.seq == ex.e_seq]).drop("e_lid", "e_seq")
+    ln = ln.left_join(bd, [ln.lid == bd.b_lid, ln.seq == bd.b_seq]).drop("b_lid", "b_seq")
+    return ln.left_join(du, [ln.lid == du.d_lid, ln.seq == du.d_seq]).drop("d_lid", "d_seq")
 
 
 def _consultation_rate(ctx: EngineCtx, ln: ir.Table, d: date) -> ir.Value:
