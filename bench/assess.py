@@ -11,7 +11,7 @@ reading the batch, the rules, the amounts and per-line results written to Parque
 - the full catalogue on PySpark in local mode (its start-up timed apart), printed beside the ratios.
 
 Ratios are "times faster": vs_sql = engine on the subset / SQL; vs_reference and vs_orm = full engine /
-that baseline. Usage: bench/assess.py [--lines N] [--sample N] [--spark-lines N] [--no-spark]. Last line:
+that baseline. Usage: bench/assess.py [--lines N] [--sample N] [--spark-lines N] [--no-spark] [--nation DIR]. Last line:
 RESULT lines_per_s=<n> vs_sql=<ratio> vs_reference=<ratio> vs_orm=<ratio> peak_rss_gib=<x>
 """
 
@@ -142,14 +142,17 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=2_000, help="claims for the reference and ORM baselines")
     ap.add_argument("--spark-lines", type=int, default=1_000_000, help="about this many lines for PySpark")
     ap.add_argument("--no-spark", action="store_true", help="skip the PySpark run")
+    ap.add_argument("--nation", type=Path, help="a `bhyt synth --out` folder to measure instead of a new one")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-assess-"))
     params = default_parameters()
     try:
-        synthesize(SynthConfig(people=max(2_000, args.lines // 12), year=2025, seed=21, out=work / "n"))
-        batch = load([work / "n"])
-        n_lines = pq.ParquetDataset(str(work / "n" / "lake" / "lines")).read(columns=["line_no"]).num_rows
-        n_claims = pq.ParquetDataset(str(work / "n" / "lake" / "claims")).read(columns=["claim_id"]).num_rows
+        nation = args.nation or work / "n"
+        if args.nation is None:
+            synthesize(SynthConfig(people=max(2_000, args.lines // 12), year=2025, seed=21, out=nation))
+        batch = load([nation])
+        n_lines = pq.ParquetDataset(str(nation / "lake" / "lines")).read(columns=["line_no"]).num_rows
+        n_claims = pq.ParquetDataset(str(nation / "lake" / "claims")).read(columns=["claim_id"]).num_rows
         print(f"batch: {n_claims:,} claims, {n_lines:,} lines")
 
         def run_engine(rules: tuple[str, ...] | None, out: str, con: object = None) -> None:
@@ -162,7 +165,7 @@ def main() -> None:
 
         full = timed("engine, full catalogue", lambda: run_engine(None, "full.parquet"))
         subset = timed("engine, core subset", lambda: run_engine(SUBSET, "subset.parquet"))
-        lake = work / "n" / "lake"
+        lake = nation / "lake"
         sql = SQL.format(claims=lake / "claims" / "*.parquet", lines=lake / "lines" / "*.parquet",
                          out=work / "sql.parquet")  # fmt: skip
         floor = timed("hand-written SQL, core subset", lambda: duckdb.connect().execute(sql))

@@ -11,7 +11,9 @@ import glob
 import os
 import shutil
 import sys
+import tempfile
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -38,6 +40,9 @@ SPARK_SETTINGS = {
 }
 
 
+DUCKDB_MEMORY = "4GB"  # the embedded engine's working memory (BHYT_DUCKDB_MEMORY overrides it)
+
+
 class EngineUnavailableError(BhytError):
     """The engine asked for cannot start here (Spark without Java, an unreachable master)."""
 
@@ -50,7 +55,11 @@ class Engine(StrEnum):
 def connect(engine: Engine = Engine.DUCKDB, master: str | None = None) -> ibis.BaseBackend:
     """A connection for ``engine``; Spark in local mode on every core unless ``master`` names a cluster."""
     if engine is Engine.DUCKDB:
-        return ibis.duckdb.connect()
+        con = ibis.duckdb.connect()
+        # Out of core past this: DuckDB spills its tables, joins and sorts to a temporary folder.
+        con.raw_sql(f"SET memory_limit = '{os.environ.get('BHYT_DUCKDB_MEMORY', DUCKDB_MEMORY)}'")
+        con.raw_sql(f"SET temp_directory = '{Path(tempfile.gettempdir()) / f'bhyt-duckdb-{os.getpid()}'}'")
+        return con
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineUnavailableError("the Spark engine needs Java 17 or later (java on PATH or JAVA_HOME)")
     try:
@@ -105,3 +114,10 @@ def keep(con: ibis.BaseBackend, name: str, expr: ir.Table) -> ir.Table:
     # every later reference; a checkpoint starts the next plans from the stored rows.
     session.sql(con.compile(expr)).localCheckpoint(eager=True).createOrReplaceTempView(name)
     return con.table(name)
+
+
+def release(con: ibis.BaseBackend, *names: str) -> None:
+    """Free kept results no later step reads (DuckDB; Spark's checkpoints go with their views)."""
+    if not is_spark(con):
+        for name in names:
+            con.drop_table(name, force=True)

@@ -20,7 +20,7 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from bhyt.assessment.backends import connect, is_spark, keep, read_parquet
+from bhyt.assessment.backends import connect, is_spark, keep, read_parquet, release
 from bhyt.assessment.catalogue import AFTER_AMOUNTS, RULES
 from bhyt.assessment.inputs import CLAIM_COLUMNS, LINE_COLUMNS, Batch
 from bhyt.assessment.rules import EngineCtx, Needs, Rule, Scope, Severity
@@ -119,14 +119,18 @@ def assess(
     prices = ibis.memtable(batch.prices) if batch.prices is not None else None
     history = ibis.memtable(batch.history) if batch.history is not None else None
     cv = keep(con, "claim_own", claim_view(claims, lines, ctx, bounds, policy_date, facilities))
+    release(con, "claims_in")
     cv = keep(con, "claim_view", cross_claim_view(cv, history))
+    release(con, "claim_own")
     chosen = available(rules, batch)
     lv = line_view(lines, cv, ctx, items, prices)
     lv = keep(con, "line_view", _narrowed(lv, [r for r in chosen if r.scope is Scope.LINE], ctx))
+    release(con, "lines_in")
     found = _findings(chosen, cv, lv, ctx)
     found = keep(con, "findings", found)
     amounts_l, amounts_c = _amounts(con, cv, lv, found, ctx)
     amounts_c = keep(con, "claim_amounts", amounts_c)
+    release(con, "claim_view", "line_view", "claim_rated")
     all_found = found.union(_findings(after, amounts_c, None, ctx)) if after else found
     order = [all_found.seq, all_found.line.isnull().desc(), all_found.table, all_found.line, all_found.rule]
     return EngineResult(
