@@ -302,9 +302,14 @@ def line_view(
             "p_code",
         )
         # From the input lines (keys of the claim), not from this view: the view is not computed twice.
-        parents = lines.select(pa_seq=lines.seq, pa_code=lines.item_code).distinct()
-        ln = ln.left_join(parents, [ln.seq == parents.pa_seq, ln.cat_part_of == parents.pa_code])
-        ln = ln.mutate(parent_billed=ln.pa_code.notnull()).drop("pa_seq", "pa_code")
+        # Components (few) looked up among their claim's lines: no distinct over every line.
+        parts = lines.join(items.filter(items.part_of.notnull()), lines.item_code == items.code)
+        parts = parts.select(pt_lid=parts.lid, pt_seq=parts.seq, pt_parent=parts.part_of)
+        billed_codes = lines.select(o_seq=lines.seq, o_code=lines.item_code)
+        billed = parts.join(billed_codes, [parts.pt_seq == billed_codes.o_seq, parts.pt_parent == billed_codes.o_code])
+        billed = billed.select(pb_lid=billed.pt_lid, pb_seq=billed.pt_seq).distinct()
+        ln = ln.left_join(billed, [ln.lid == billed.pb_lid, ln.seq == billed.pb_seq])
+        ln = ln.mutate(parent_billed=ln.pb_lid.notnull()).drop("pb_lid", "pb_seq")
         listed = ln.cat_listed_rate.coalesce(ln.item_rate.coalesce(100))
     else:
         listed = ln.item_rate.coalesce(100)
