@@ -15,6 +15,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -76,9 +77,22 @@ static PyObject *stripped(const unsigned char *s, Py_ssize_t n) {
     return exact;
 }
 
+/* Field names, interned, found again by their bytes: a claim's records repeat the same few hundred names,
+ * so most lookups cost a hash of the name and one compare instead of a new string and the intern table.
+ * Each slot holds its own reference; a colliding name replaces the one before. */
+#define NAME_SLOTS 1024
+static PyObject *names[NAME_SLOTS];
 static PyObject *interned(const unsigned char *s, Py_ssize_t n) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
+    PyObject **slot = &names[h & (NAME_SLOTS - 1)];
+    PyObject *known = *slot; /* names are ASCII (name_char), so compact one-byte strings */
+    if (known != NULL && PyUnicode_GET_LENGTH(known) == n && memcmp(PyUnicode_1BYTE_DATA(known), s, (size_t)n) == 0)
+        return Py_NewRef(known);
     PyObject *name = PyUnicode_FromStringAndSize((const char *)s, n);
-    if (name != NULL) PyUnicode_InternInPlace(&name);
+    if (name == NULL) return NULL;
+    PyUnicode_InternInPlace(&name);
+    Py_XSETREF(*slot, Py_NewRef(name));
     return name;
 }
 
@@ -115,8 +129,9 @@ static int fits(PyObject *spec, PyObject *name, PyObject *value) {
 }
 
 /* The fields of one record, up to its close tag. NULL with no exception: outside the subset. */
-static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, PyObject *spec, int *clean) {
-    PyObject *fields = PyDict_New();
+static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, PyObject *spec, int *clean,
+                        Py_ssize_t expected) {
+    PyObject *fields = _PyDict_NewPresized(expected); /* as many fields as the record before: no regrowth */
     if (fields == NULL) return NULL;
     for (;;) {
         skip_ws(c);
@@ -149,7 +164,7 @@ static int is_row(const unsigned char *name, Py_ssize_t len, const char *row, Py
 
 /* Records below an element (the root, or a wrapper when depth is 1), appended to `out`. 1 done, 0 outside. */
 static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, const char *row, Py_ssize_t row_len,
-                      int depth, PyObject *out, PyObject *spec, int *clean) {
+                      int depth, PyObject *out, PyObject *spec, int *clean, Py_ssize_t *expected) {
     for (;;) {
         skip_ws(c);
         if (close_tag(c, tag, tag_len)) return 1;
@@ -158,13 +173,14 @@ static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, c
         int kind = open_tag(c, &name, &name_len);
         if (kind == 0) return 0;
         if (is_row(name, name_len, row, row_len)) {
-            PyObject *r = kind == 2 ? PyDict_New() : record(c, name, name_len, spec, clean);
+            PyObject *r = kind == 2 ? PyDict_New() : record(c, name, name_len, spec, clean, *expected);
             if (r == NULL) return 0;
+            *expected = PyDict_GET_SIZE(r);
             int failed = PyList_Append(out, r) < 0;
             Py_DECREF(r);
             if (failed) return 0;
         } else if (depth == 0 && kind == 1) {
-            if (!rows_below(c, name, name_len, row, row_len, 1, out, spec, clean)) return 0;
+            if (!rows_below(c, name, name_len, row, row_len, 1, out, spec, clean, expected)) return 0;
         } else if (!(depth == 0 && kind == 2)) {
             return 0;
         }
@@ -205,11 +221,12 @@ static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     if (out == NULL) return NULL;
     int ok;
     if (row == NULL) {
-        PyObject *r = kind == 2 ? PyDict_New() : record(&c, root, root_len, spec, &clean);
+        PyObject *r = kind == 2 ? PyDict_New() : record(&c, root, root_len, spec, &clean, 0);
         ok = r != NULL && PyList_Append(out, r) == 0;
         Py_XDECREF(r);
     } else {
-        ok = kind == 2 || rows_below(&c, root, root_len, row, row_len, 0, out, spec, &clean);
+        Py_ssize_t expected = 0;
+        ok = kind == 2 || rows_below(&c, root, root_len, row, row_len, 0, out, spec, &clean, &expected);
     }
     if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
     skip_ws(&c);
