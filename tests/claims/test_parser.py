@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bhyt.claims.parser import Limits, read_envelope
+from bhyt.claims.parser import Limits, _sum, read_envelope
 from bhyt.synth.run import SynthConfig, synthesize
 
 
@@ -341,3 +342,21 @@ def xml1_with(extra: str) -> tuple[str, str]:
 )  # fmt: skip
 def test_the_vendor_checklist_notes(docs: list[tuple[str, str]], expected: set[tuple[str, str]]) -> None:
     assert _checklist(*docs) == expected
+
+
+_ODD_AMOUNTS = ["", " 12 ", "1_000", "+5", "-0", "12.", ".5", "abc", " ", "1e3"]
+_AMOUNTS = st.one_of(
+    st.integers(-(10**15), 10**15).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+    st.sampled_from(_ODD_AMOUNTS),
+)
+
+
+@given(st.lists(_AMOUNTS, max_size=12))
+def test_line_sums_are_the_exact_decimal_sums(values: list[str]) -> None:
+    """The int fast path of the XML1 totals check sums exactly as Decimal does, or says "not a number" alike."""
+    try:
+        expected: Decimal | None = sum((Decimal(v or "0") for v in values), Decimal(0))
+    except InvalidOperation:
+        expected = None
+    assert _sum(values) == expected

@@ -16,7 +16,7 @@ from __future__ import annotations
 import binascii
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -442,23 +442,41 @@ def _value(hoso: Hoso, table: str, row: int | None, name: str) -> str:
     return hoso.tables[table][(row or 1) - 1].get(name, "")
 
 
+# The line fields TOTALS sums, read from each line at once.
+_SUMMED = tuple(dict.fromkeys(line_field for _, line_field, _ in TOTALS))
+_SUMMED_VALUES = cast(Callable[[dict[str, str]], tuple[str, ...]], itemgetter(*_SUMMED))
+
+
 def _line_sums(tables: dict[str, list[dict[str, str]]]) -> dict[tuple[str, tuple[str, ...]], Decimal | None]:
     """The sum of each line field TOTALS compares, over its tables (None when a value is not a number);
     each field of each table is summed once, however many totals use it."""
     each: dict[tuple[str, str], Decimal | None] = {}
-    for _, line_field, names in TOTALS:
-        for t in names:
-            if (line_field, t) not in each:
-                try:
-                    each[line_field, t] = sum((Decimal(line.get(line_field) or "0") for line in tables.get(t, [])),
-                                              Decimal(0))  # fmt: skip
-                except InvalidOperation:
-                    each[line_field, t] = None
+    for t in ("XML2", "XML3"):
+        lines = tables.get(t, [])
+        try:
+            columns: list[Sequence[str]] = list(zip(*map(_SUMMED_VALUES, lines), strict=True)) if lines else []
+        except KeyError:  # a line leaves a field out
+            columns = [[line.get(name, "") for line in lines] for name in _SUMMED]
+        for name, column in zip(_SUMMED, columns or [()] * len(_SUMMED), strict=True):
+            each[name, t] = _sum(column)
     out: dict[tuple[str, tuple[str, ...]], Decimal | None] = {}
     for _, line_field, names in TOTALS:
         known = [v for t in names if (v := each[line_field, t]) is not None]
         out[line_field, names] = sum(known, Decimal(0)) if len(known) == len(names) else None
     return out
+
+
+def _sum(values: Sequence[str]) -> Decimal | None:
+    """The exact sum of decimal strings, an empty one counting 0 (None when one is not a number). Whole
+    numbers, đồng as a rule, are summed as ints: int() and Decimal() read such strings alike."""
+    try:
+        return Decimal(sum(map(int, values)))
+    except ValueError:
+        pass
+    try:
+        return sum(map(Decimal, [v or "0" for v in values]), Decimal(0))
+    except InvalidOperation:
+        return None
 
 
 @lru_cache(maxsize=65536)  # an episode's lines repeat a few times over and over
@@ -469,6 +487,17 @@ def _valid_time(value: str, birth: bool = False) -> bool:
     if birth and (value[4:6] == "00" or value[6:8] == "00"):
         return "1800" <= value[:4] <= "2200" and value[4:6] <= "12"
     return _valid_day(value[:8])
+
+
+@lru_cache(maxsize=65536)
+def _valid_birth(value: str) -> bool:
+    return _valid_time(value, birth=True)
+
+
+@lru_cache(maxsize=65536)
+def _valid_dates(value: str) -> bool:
+    """One date, or several joined by ';'."""
+    return all(_valid_date(v) for v in value.split(";"))
 
 
 @lru_cache(maxsize=65536)
@@ -492,29 +521,39 @@ def _time_fields(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(n for n in names if n in TIMESTAMPS or n == "NGAY_SINH"), tuple(n for n in names if n in DATES)
 
 
+def _bad_times(r: _Reader, hoso: Hoso, table: str, rows: list[dict[str, str]]) -> list[Finding]:
+    """The times and dates of ``table`` that are not real ones, in row then field order. Each field's
+    values are tested in one pass; only a field with a bad value is looked at row by row."""
+    times, dates = _time_fields(table)
+    bad: list[tuple[int, int, Finding]] = []
+    for k, name in enumerate((*times, *dates)):
+        valid = _valid_birth if name == "NGAY_SINH" else _valid_time if k < len(times) else _valid_dates
+        values = [record.get(name) for record in rows]
+        if all(map(valid, filter(None, values))):
+            continue
+        code = "field.timestamp" if k < len(times) else "field.date"
+        for i, value in enumerate(values, start=1):
+            if value and not valid(value):
+                row = None if table in ("XML1", "XML7", "XML13", "XML14") else i
+                bad.append((i, k, r.finding(code, hoso, table, row, name, field=name, value=value)))
+    return [finding for _, _, finding in sorted(bad, key=itemgetter(0, 1))]
+
+
 def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
     """Times and dates, the episode's order, lines inside it, the XML1 totals and the card number."""
     out = []
     for table, rows in hoso.tables.items():
-        times, dates = _time_fields(table)
-        for i, record in enumerate(rows, start=1):
-            row = None if table in ("XML1", "XML7", "XML13", "XML14") else i
-            for name in times:
-                value = record.get(name)
-                if value and not _valid_time(value, birth=name == "NGAY_SINH"):
-                    out.append(r.finding("field.timestamp", hoso, table, row, name, field=name, value=value))
-            for name in dates:
-                value = record.get(name)
-                if value and not all(_valid_date(v) for v in value.split(";")):
-                    out.append(r.finding("field.date", hoso, table, row, name, field=name, value=value))
+        out += _bad_times(r, hoso, table, rows)
     head = hoso.tables["XML1"][0]
     start, end = head.get("NGAY_VAO", ""), head.get("NGAY_RA", "")
     if _valid_time(start) and _valid_time(end):
         if end < start:
             out.append(r.finding("episode.dates", hoso, "XML1", None, "NGAY_RA", start=start, end=end))
         for table in ("XML2", "XML3"):
-            for i, line in enumerate(hoso.tables.get(table, []), start=1):
-                at = line.get("NGAY_YL", "")
+            ordered = [line.get("NGAY_YL", "") for line in hoso.tables.get(table, [])]
+            if not ordered or ("" not in ordered and start <= min(ordered) and max(ordered) <= end):
+                continue  # every line inside the episode (strings of one length compare as times)
+            for i, at in enumerate(ordered, start=1):
                 if _valid_time(at) and not start <= at <= end:
                     out.append(
                         r.finding("line.outside_episode", hoso, table, i, "NGAY_YL", at=at, start=start, end=end)
