@@ -290,7 +290,7 @@ def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tup
     state.content, state.tables_json, state.touched = h.content_sha256, h.tables_json, True
     row = {"version": state.version, "content_sha256": h.content_sha256, "file_sha256": f.sha256,
            "hoso_index": h.index, "kind": status, "tables": h.tables_json,
-           "changes": json.dumps(changes, ensure_ascii=False)}  # fmt: skip
+           "changes": json.dumps(changes, ensure_ascii=False) if changes else "{}"}  # fmt: skip
     batch.versions.append((state, row, findings))
     return Receipt(f.file, ma_lk, facility, status, findings)
 
