@@ -136,3 +136,12 @@ def test_clean_means_no_field_finding(values: dict[str, str]) -> None:
     known = {f.name: f for f in schema.tables()["XML1"]}
     problems = [k for k, v in record.items() if k not in known or schema.check_value(known[k], v)]
     assert clean == (not problems), (record, problems)
+
+
+def test_a_value_that_is_not_utf8_raises_and_a_declaration_that_is_not_ascii_steps_aside() -> None:
+    """The reader is the only UTF-8 check of the documents it reads (the parser relies on it)."""
+    assert FLAT is not None
+    with pytest.raises(UnicodeDecodeError):
+        FLAT(DOC.encode().replace(b"Paracetamol", b"Parac\xe9tamol"), "CHI_TIET_THUOC")
+    assert FLAT(DOC.encode().replace(b'encoding="utf-8"', b'encoding="utf-8" \xe9'), "CHI_TIET_THUOC") is None
+    assert FLAT(DOC.encode(), "CHI_TIET_THUOC") is not None

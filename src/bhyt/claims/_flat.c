@@ -11,7 +11,8 @@
  * instructions, CDATA, entity or character references, carriage returns or other control characters.
  * For anything else it returns None and the caller reads the document with lxml, which also decides
  * whether it is well-formed at all: this reader never accepts what the XML parser would refuse.
- * Field text is stripped as Python's str.strip() does. The caller has checked the bytes are UTF-8.
+ * Field text is stripped as Python's str.strip() does and decoded strictly (UnicodeDecodeError when it is
+ * not UTF-8); everything else it accepts is ASCII, so a document it reads is UTF-8 throughout.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -198,7 +199,7 @@ static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     if (c.end - c.p >= 5 && memcmp(c.p, "<?xml", 5) == 0) {
         const unsigned char *q = c.p + 5, *stop = NULL;
         for (; q + 1 < c.end; q++) {
-            if (*q == '<' || *q == '>') Py_RETURN_NONE;
+            if (*q == '<' || *q == '>' || *q >= 0x80) Py_RETURN_NONE;
             if (q[0] == '?' && q[1] == '>') { stop = q; break; }
         }
         if (stop == NULL) Py_RETURN_NONE;

@@ -143,7 +143,7 @@ class _Reader:
         Without ``check_depth`` only libxml2's own bound (256 levels) applies: enough for a table
         document, which is read two levels below its rows and is size-limited already.
         """
-        if _DTD.search(data):
+        if b"<!" in data and _DTD.search(data):  # a plain find first: most files have no "<!" at all
             return None, ("xml.dtd", {})
         try:
             root = etree.fromstring(data, self.parser)
@@ -226,7 +226,14 @@ def _read_table(r: _Reader, hoso: Hoso, table: str, data: bytes,
     value against the schema as it goes; whatever it does not accept (and anything malformed) is read by
     lxml, which has the last word, and its values are checked in Python.
     """
-    if _FLAT is not None and (fast := _FLAT(data, row_tag, schema.flat_spec(table))) is not None:
+    try:  # the compiled reader decodes every value strictly: a document it reads is UTF-8 throughout
+        fast = None if _FLAT is None else _FLAT(data, row_tag, schema.flat_spec(table))
+        if fast is None:
+            data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        hoso.findings.append(r.finding("hoso.encoding", hoso, table, table=table, reason=str(exc)[:120]))
+        return None
+    if fast is not None:
         return fast
     doc, problem = r.xml(data, check_depth=False)
     if problem is not None or doc is None:
@@ -290,11 +297,6 @@ def _read_hoso(r: _Reader, node: etree._Element, index: int) -> Hoso:
         data = _base64(raw)
         if data is None:
             hoso.findings.append(r.finding("hoso.base64", hoso, table, table=table))
-            continue
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            hoso.findings.append(r.finding("hoso.encoding", hoso, table, table=table, reason=str(exc)[:120]))
             continue
         decoded.append((table, data))
     for table, data in decoded:
