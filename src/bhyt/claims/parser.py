@@ -523,10 +523,23 @@ def _time_fields(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(n for n in names if n in TIMESTAMPS or n == "NGAY_SINH"), tuple(n for n in names if n in DATES)
 
 
+def _all_valid(rows: list[dict[str, str]], names: Sequence[str], valid: Callable[[str], bool]) -> bool:
+    return all(map(valid, filter(None, [record.get(n) for record in rows for n in names])))
+
+
 def _bad_times(r: _Reader, hoso: Hoso, table: str, rows: list[dict[str, str]]) -> list[Finding]:
-    """The times and dates of ``table`` that are not real ones, in row then field order. Each field's
-    values are tested in one pass; only a field with a bad value is looked at row by row."""
+    """The times and dates of ``table`` that are not real ones, in row then field order. All values are
+    tested in one pass; only a field with a bad value is looked at row by row."""
     times, dates = _time_fields(table)
+    if not times and not dates:
+        return []
+    plain, birth = [n for n in times if n != "NGAY_SINH"], [n for n in times if n == "NGAY_SINH"]
+    if (
+        _all_valid(rows, plain, _valid_time)
+        and _all_valid(rows, birth, _valid_birth)
+        and _all_valid(rows, dates, _valid_dates)
+    ):
+        return []  # the usual case: every value of every field in one pass
     bad: list[tuple[int, int, Finding]] = []
     for k, name in enumerate((*times, *dates)):
         valid = _valid_birth if name == "NGAY_SINH" else _valid_time if k < len(times) else _valid_dates
