@@ -24,12 +24,12 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
@@ -63,11 +63,13 @@ class Receipt:
                 "findings": [f.as_dict() for f in self.findings]}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class PreparedHoso:
-    """One HOSO read and checked, ready to store: its tables as canonical JSON and their digest."""
+class PreparedHoso(NamedTuple):
+    """One HOSO read and checked, ready to store: its tables as canonical JSON and their digest.
 
-    index: int
+    Named tuples, as PreparedFile: they cross from the reading processes, and a tuple pickles in a third
+    of a dataclass's time."""
+
+    hoso_index: int
     ma_lk: str | None
     withdrawal: bool
     tables_json: str
@@ -76,8 +78,7 @@ class PreparedHoso:
     rejected: bool
 
 
-@dataclass(frozen=True)
-class PreparedFile:
+class PreparedFile(NamedTuple):
     """One file read and checked; ``data`` is kept only when something of it will be stored."""
 
     file: str
@@ -143,7 +144,7 @@ def prepare_fhir(data: bytes, file: str, lang: str = "vi", limits: Limits | None
     prepared = prepare_bytes(fhir.envelope(facility, records), file, lang, limits)
     if not prepared.sha256:
         return prepared
-    return replace(prepared, data=data, sha256=_sha256(data))
+    return prepared._replace(data=data, sha256=_sha256(data))
 
 
 def prepare(path: Path, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
@@ -273,7 +274,7 @@ def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tup
     if h.withdrawal:
         if state is None or state.status == "withdrawn":
             message = render("claim.withdraw_unknown", lang, ma_lk=ma_lk, facility=facility)
-            finding = Finding(f.file, h.index, ma_lk, "XML1", None, "MA_DOITUONG_KCB", "claim.withdraw_unknown",
+            finding = Finding(f.file, h.hoso_index, ma_lk, "XML1", None, "MA_DOITUONG_KCB", "claim.withdraw_unknown",
                               message)  # fmt: skip
             return Receipt(f.file, ma_lk, facility, "rejected", (*findings, finding))
         status, changes = "withdrawn", dict[str, Any]()
@@ -289,7 +290,7 @@ def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tup
     state.version += 1
     state.content, state.tables_json, state.touched = h.content_sha256, h.tables_json, True
     row = {"version": state.version, "content_sha256": h.content_sha256, "file_sha256": f.sha256,
-           "hoso_index": h.index, "kind": status, "tables": h.tables_json,
+           "hoso_index": h.hoso_index, "kind": status, "tables": h.tables_json,
            "changes": json.dumps(changes, ensure_ascii=False) if changes else "{}"}  # fmt: skip
     batch.versions.append((state, row, findings))
     return Receipt(f.file, ma_lk, facility, status, findings)
