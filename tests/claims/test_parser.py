@@ -360,3 +360,29 @@ def test_line_sums_are_the_exact_decimal_sums(values: list[str]) -> None:
     except InvalidOperation:
         expected = None
     assert _sum(values) == expected
+
+
+_STAMPS = st.sampled_from(["", "202506011200", "202506011300", "202506011100", "2025060112"])
+_CHECKED_ROWS = st.fixed_dictionaries({
+    "NGAY_YL": _STAMPS, "NGAY_TH_YL": _STAMPS, "NGAY_KQ": _STAMPS,
+    "GOI_VTYT": st.sampled_from(["", "G1", "G1_1", "x!"]), "TAI_SU_DUNG": st.sampled_from(["", "1", "9"]),
+    "VET_THUONG_TP": st.sampled_from(["", "0", "1", "7"]),
+})  # fmt: skip
+_CHECKED_XML6 = st.fixed_dictionaries({"NGAY_SINH": st.sampled_from(["", "198001010000", "198001020000"]),
+                                       "GIOI_TINH": st.sampled_from(["", "1", "2"])})  # fmt: skip
+
+
+@given(st.lists(_CHECKED_ROWS, max_size=6), st.lists(_CHECKED_XML6, max_size=3))
+def test_the_checklists_one_pass_test_only_skips_tables_with_no_problem(
+    lines: list[dict[str, str]], xml6: list[dict[str, str]]
+) -> None:
+    """Skipping a table that keeps every check (``_kept``) changes nothing: the same problems, in order."""
+    from bhyt.claims import checklist
+
+    tables = {"XML1": [{"NGAY_SINH": "198001010000", "GIOI_TINH": "1"}], "XML3": lines, "XML6": xml6}
+    found = list(checklist.problems(tables))
+    kept, checklist._kept = checklist._kept, lambda *_: False  # type: ignore[assignment]
+    try:
+        assert found == list(checklist.problems(tables))
+    finally:
+        checklist._kept = kept

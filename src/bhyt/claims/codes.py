@@ -70,7 +70,9 @@ def code_problems(tables: dict[str, list[dict[str, str]]], day: date) -> Iterato
         allowed = codes_in_force(list_name, day)
         if allowed is None:
             continue
-        for i, record in enumerate(rows, start=1):
-            value = record.get(name, "")
+        values = [record.get(name, "") for record in rows]
+        if allowed.issuperset(filter(None, values)):
+            continue  # the usual case, tested in one pass
+        for i, value in enumerate(values, start=1):
             if value and value not in allowed:
                 yield table, i, name, value, list_name
