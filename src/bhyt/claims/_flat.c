@@ -68,9 +68,32 @@ static int text(Cursor *c, const unsigned char **start, Py_ssize_t *len) {
     return 1;
 }
 
+/* Short ASCII values (codes, dates, amounts, the claim's MA_LK on every line) repeat within and across
+ * claims: kept in slots by their bytes, as the names are, and shared (strings are immutable). */
+#define VALUE_SLOTS 4096
+#define SHORT_VALUE 24
+static PyObject *values[VALUE_SLOTS];
+static PyObject *short_value(const unsigned char *s, Py_ssize_t n) {
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] >= 0x80) return NULL;
+        h = (h ^ s[i]) * 16777619u;
+    }
+    PyObject **slot = &values[h & (VALUE_SLOTS - 1)];
+    PyObject *known = *slot;
+    if (known != NULL && PyUnicode_GET_LENGTH(known) == n && memcmp(PyUnicode_1BYTE_DATA(known), s, (size_t)n) == 0)
+        return Py_NewRef(known);
+    PyObject *value = PyUnicode_FromStringAndSize((const char *)s, n);
+    if (value != NULL) Py_XSETREF(*slot, Py_NewRef(value));
+    return value;
+}
 static PyObject *stripped(const unsigned char *s, Py_ssize_t n) {
     while (n > 0 && is_ws(*s)) { s++; n--; }
     while (n > 0 && is_ws(s[n - 1])) n--;
+    if (n <= SHORT_VALUE) {
+        PyObject *shared = short_value(s, n);
+        if (shared != NULL || PyErr_Occurred()) return shared;
+    }
     PyObject *value = PyUnicode_DecodeUTF8((const char *)s, n, "strict");
     if (value == NULL || n == 0 || (s[0] < 0x80 && s[n - 1] < 0x80)) return value;
     PyObject *exact = PyObject_CallMethod(value, "strip", NULL); /* non-ASCII spaces, as str.strip() */
@@ -80,33 +103,53 @@ static PyObject *stripped(const unsigned char *s, Py_ssize_t n) {
 
 /* Field names, interned, found again by their bytes: a claim's records repeat the same few hundred names,
  * so most lookups cost a hash of the name and one compare instead of a new string and the intern table.
- * Each slot holds its own reference; a colliding name replaces the one before. */
+ * A slot also keeps the name's rule in the last spec it was looked up in. Each slot holds its own
+ * references; a colliding name replaces the one before. */
 #define NAME_SLOTS 1024
-static PyObject *names[NAME_SLOTS];
-static PyObject *interned(const unsigned char *s, Py_ssize_t n) {
+typedef struct {
+    PyObject *name, *spec; /* spec: the dict the rule below was read from (NULL: none yet) */
+    int known;             /* the name is in that spec with a well-formed rule */
+    long kind, size, scale;
+} Name;
+static Name names[NAME_SLOTS];
+static Name *interned(const unsigned char *s, Py_ssize_t n) {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
-    PyObject **slot = &names[h & (NAME_SLOTS - 1)];
-    PyObject *known = *slot; /* names are ASCII (name_char), so compact one-byte strings */
+    Name *slot = &names[h & (NAME_SLOTS - 1)];
+    PyObject *known = slot->name; /* names are ASCII (name_char), so compact one-byte strings */
     if (known != NULL && PyUnicode_GET_LENGTH(known) == n && memcmp(PyUnicode_1BYTE_DATA(known), s, (size_t)n) == 0)
-        return Py_NewRef(known);
+        return slot;
     PyObject *name = PyUnicode_FromStringAndSize((const char *)s, n);
     if (name == NULL) return NULL;
     PyUnicode_InternInPlace(&name);
-    Py_XSETREF(*slot, Py_NewRef(name));
-    return name;
+    Py_XSETREF(slot->name, name);
+    Py_CLEAR(slot->spec);
+    return slot;
 }
-
-/* Whether a value fits its field: spec maps the name to (kind 0 text / 1 number, size, scale), -1 for
- * "no limit"; the same test as bhyt.claims.schema.check_value. An unknown name does not fit. */
-static int fits(PyObject *spec, PyObject *name, PyObject *value) {
-    PyObject *rule = PyDict_GetItemWithError(spec, name);
-    if (rule == NULL || !PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 3) return 0;
+/* The rule of a name in spec, which maps the name to (kind 0 text / 1 number, size, scale), -1 for
+ * "no limit": read once per spec and kept in the name's slot. 0 when the name is not in spec. */
+static int rule(PyObject *spec, Name *slot) {
+    if (slot->spec == spec) return slot->known;
+    PyObject *found = PyDict_GetItemWithError(spec, slot->name);
+    slot->known = 0;
+    if (found != NULL && PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 3) {
+        slot->kind = PyLong_AsLong(PyTuple_GET_ITEM(found, 0));
+        slot->size = PyLong_AsLong(PyTuple_GET_ITEM(found, 1));
+        slot->scale = PyLong_AsLong(PyTuple_GET_ITEM(found, 2));
+        slot->known = !PyErr_Occurred();
+    }
+    PyErr_Clear();
+    Py_INCREF(spec);
+    Py_XSETREF(slot->spec, spec);
+    return slot->known;
+}
+/* Whether a value fits its field: the same test as bhyt.claims.schema.check_value. An unknown name
+ * does not fit. */
+static int fits(PyObject *spec, Name *slot, PyObject *value) {
+    if (!rule(spec, slot)) return 0;
     Py_ssize_t length = PyUnicode_GET_LENGTH(value);
     if (length == 0) return 1;
-    long kind = PyLong_AsLong(PyTuple_GET_ITEM(rule, 0)), size = PyLong_AsLong(PyTuple_GET_ITEM(rule, 1));
-    long scale = PyLong_AsLong(PyTuple_GET_ITEM(rule, 2));
-    if (PyErr_Occurred()) { PyErr_Clear(); return 0; }
+    long kind = slot->kind, size = slot->size, scale = slot->scale;
     if (kind == 0) return size < 0 || length <= size;
     Py_ssize_t n;
     const char *v = PyUnicode_AsUTF8AndSize(value, &n);
@@ -148,10 +191,9 @@ static PyObject *record(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len,
             if (!text(c, &body, &body_len) || !close_tag(c, name, name_len)) break;
             value = stripped(body, body_len);
         }
-        PyObject *key = value ? interned(name, name_len) : NULL;
-        int failed = key == NULL || PyDict_SetItem(fields, key, value) < 0;
+        Name *key = value ? interned(name, name_len) : NULL;
+        int failed = key == NULL || PyDict_SetItem(fields, key->name, value) < 0;
         if (!failed && *clean && spec != NULL && !fits(spec, key, value)) *clean = 0;
-        Py_XDECREF(key);
         Py_XDECREF(value);
         if (failed) { Py_DECREF(fields); return NULL; }
     }
