@@ -145,3 +145,11 @@ def test_a_value_that_is_not_utf8_raises_and_a_declaration_that_is_not_ascii_ste
         FLAT(DOC.encode().replace(b"Paracetamol", b"Parac\xe9tamol"), "CHI_TIET_THUOC")
     assert FLAT(DOC.encode().replace(b'encoding="utf-8"', b'encoding="utf-8" \xe9'), "CHI_TIET_THUOC") is None
     assert FLAT(DOC.encode(), "CHI_TIET_THUOC") is not None
+
+
+def test_a_names_rule_is_read_again_for_another_spec() -> None:
+    """The reader keeps each name's rule for the spec it last read it from: a new spec is read anew."""
+    assert FLAT is not None
+    doc = b"<R><D><X><A>12</A><B>ab</B></X></D></R>"
+    fitting, narrow = {"A": (1, 5, 0), "B": (0, 2, -1)}, {"A": (1, 5, 0), "B": (0, 1, -1)}
+    assert [FLAT(doc, "X", s)[2] for s in (fitting, narrow, fitting, {"A": (1, 5, 0)})] == [True, False, True, False]
