@@ -57,7 +57,7 @@ def _matcher(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 @cache
 def rules(table: str) -> tuple[Rule, ...]:
     """(field, kind, test, detail) for the notes of ``table`` that are checked value by value."""
-    out: list[tuple[str, str, Callable[[str], bool] | None, str]] = []
+    out: list[Rule] = []
     for f in schema.tables()[table]:
         if f.check in PATTERNS:
             pattern, why = PATTERNS[f.check]

@@ -173,7 +173,7 @@ def warm() -> None:
         _required_given(table)
         schema.flat_spec(table)
         _required(table)
-        _time_fields(table)
+        _time_tests(table)
         checklist.rules(table)
     codes.icd_problem("A00", main=True)
     default_parameters()
@@ -516,39 +516,31 @@ def _valid_day(value: str) -> bool:
     return True
 
 
+TimeTest = tuple[str, Callable[[str], bool], str]  # field, test, finding code
+
+
 @cache
-def _time_fields(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The fields of ``table`` that hold points in time, and those that hold dates."""
+def _time_tests(table: str) -> tuple[tuple[TimeTest, ...], tuple[tuple[Callable[[str], bool], tuple[str, ...]], ...]]:
+    """The time and date fields of ``table`` with their tests, in the order findings are given; and the
+    same fields grouped by test, for the one-pass check."""
     names = schema.field_names(table)
-    return tuple(n for n in names if n in TIMESTAMPS or n == "NGAY_SINH"), tuple(n for n in names if n in DATES)
-
-
-def _all_valid(rows: list[dict[str, str]], names: Sequence[str], valid: Callable[[str], bool]) -> bool:
-    return all(map(valid, filter(None, [record.get(n) for record in rows for n in names])))
+    tests: list[TimeTest] = [(n, _valid_birth if n == "NGAY_SINH" else _valid_time, "field.timestamp")
+                             for n in names if n in TIMESTAMPS or n == "NGAY_SINH"]  # fmt: skip
+    tests += [(n, _valid_dates, "field.date") for n in names if n in DATES]
+    groups = {test: tuple(n for n, t, _ in tests if t is test) for _, test, _ in tests}
+    return tuple(tests), tuple(groups.items())
 
 
 def _bad_times(r: _Reader, hoso: Hoso, table: str, rows: list[dict[str, str]]) -> list[Finding]:
-    """The times and dates of ``table`` that are not real ones, in row then field order. All values are
-    tested in one pass; only a field with a bad value is looked at row by row."""
-    times, dates = _time_fields(table)
-    if not times and not dates:
-        return []
-    plain, birth = [n for n in times if n != "NGAY_SINH"], [n for n in times if n == "NGAY_SINH"]
-    if (
-        _all_valid(rows, plain, _valid_time)
-        and _all_valid(rows, birth, _valid_birth)
-        and _all_valid(rows, dates, _valid_dates)
-    ):
-        return []  # the usual case: every value of every field in one pass
+    """The times and dates of ``table`` that are not real ones, in row then field order. All values of a
+    test are tested in one pass; only a table with a bad value is looked at row by row."""
+    tests, groups = _time_tests(table)
+    if all(all(map(valid, filter(None, [rec.get(n) for rec in rows for n in names]))) for valid, names in groups):
+        return []  # the usual case
     bad: list[tuple[int, int, Finding]] = []
-    for k, name in enumerate((*times, *dates)):
-        valid = _valid_birth if name == "NGAY_SINH" else _valid_time if k < len(times) else _valid_dates
-        values = [record.get(name) for record in rows]
-        if all(map(valid, filter(None, values))):
-            continue
-        code = "field.timestamp" if k < len(times) else "field.date"
-        for i, value in enumerate(values, start=1):
-            if value and not valid(value):
+    for k, (name, valid, code) in enumerate(tests):
+        for i, record in enumerate(rows, start=1):
+            if (value := record.get(name)) and not valid(value):
                 row = None if table in ("XML1", "XML7", "XML13", "XML14") else i
                 bad.append((i, k, r.finding(code, hoso, table, row, name, field=name, value=value)))
     return [finding for _, _, finding in sorted(bad, key=itemgetter(0, 1))]
