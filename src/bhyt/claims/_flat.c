@@ -1,5 +1,10 @@
-/* A strict reader for the flat table documents of a claim (XML1-XML15 inside a GIAMDINHHS file).
+/* Strict readers for a GIAMDINHHS file: its envelope, and the flat table documents of a claim (XML1-XML15).
  *
+ * envelope(data, max_document) -> (MACSKCB, NGAYLAP, SOLUONGHOSO, [[(LOAIHOSO, decoded NOIDUNGFILE), ...], ...])
+ *     or None: the envelope of bhyt-spec section 1.3 exactly (texts as written, None for an element left out),
+ *     each NOIDUNGFILE decoded from strict base64 (whitespace allowed) and no longer than max_document
+ *     bytes (as 3/4 of its text). For anything else, a bad base64 or a document over the limit among them,
+ *     it returns None and the caller reads the file with lxml, which finds what is wrong.
  * records(data, row) -> (root, [ {field: text}, ... ]) or None
  * records(data, row, spec) -> (root, records, clean): clean when every field is in spec and every value
  *     fits it (see fits()); the caller checks field by field only when it is not.
@@ -230,6 +235,29 @@ static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, c
     }
 }
 
+/* An optional BOM and <?xml ...?> declaration (version 1.0, UTF-8): 1 read, 0 outside the subset. */
+static int prolog(Cursor *c) {
+    if (c->end - c->p >= 3 && c->p[0] == 0xEF && c->p[1] == 0xBB && c->p[2] == 0xBF) c->p += 3;
+    if (c->end - c->p >= 5 && memcmp(c->p, "<?xml", 5) == 0) {
+        const unsigned char *q = c->p + 5, *stop = NULL;
+        for (; q + 1 < c->end; q++) {
+            if (*q == '<' || *q == '>' || *q >= 0x80) return 0;
+            if (q[0] == '?' && q[1] == '>') { stop = q; break; }
+        }
+        if (stop == NULL) return 0;
+        char decl[256];
+        Py_ssize_t n = stop - c->p;
+        if (n >= (Py_ssize_t)sizeof decl) return 0;
+        for (Py_ssize_t i = 0; i < n; i++) decl[i] = (char)((c->p[i] >= 'A' && c->p[i] <= 'Z') ? c->p[i] + 32 : c->p[i]);
+        decl[n] = '\0';
+        if (strstr(decl, "version=\"1.0\"") == NULL && strstr(decl, "version='1.0'") == NULL) return 0;
+        if (strstr(decl, "encoding") != NULL && strstr(decl, "encoding=\"utf-8\"") == NULL &&
+            strstr(decl, "encoding='utf-8'") == NULL) return 0;
+        c->p = stop + 2;
+    }
+    return 1;
+}
+
 static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     const char *data, *row = NULL;
     Py_ssize_t size, row_len = 0;
@@ -237,24 +265,7 @@ static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     if (!PyArg_ParseTuple(args, "y#z#|O!", &data, &size, &row, &row_len, &PyDict_Type, &spec)) return NULL;
     int clean = 1;
     Cursor c = {(const unsigned char *)data, (const unsigned char *)data + size};
-    if (c.end - c.p >= 3 && c.p[0] == 0xEF && c.p[1] == 0xBB && c.p[2] == 0xBF) c.p += 3;
-    if (c.end - c.p >= 5 && memcmp(c.p, "<?xml", 5) == 0) {
-        const unsigned char *q = c.p + 5, *stop = NULL;
-        for (; q + 1 < c.end; q++) {
-            if (*q == '<' || *q == '>' || *q >= 0x80) Py_RETURN_NONE;
-            if (q[0] == '?' && q[1] == '>') { stop = q; break; }
-        }
-        if (stop == NULL) Py_RETURN_NONE;
-        char decl[256];
-        Py_ssize_t n = stop - c.p;
-        if (n >= (Py_ssize_t)sizeof decl) Py_RETURN_NONE;
-        for (Py_ssize_t i = 0; i < n; i++) decl[i] = (char)((c.p[i] >= 'A' && c.p[i] <= 'Z') ? c.p[i] + 32 : c.p[i]);
-        decl[n] = '\0';
-        if (strstr(decl, "version=\"1.0\"") == NULL && strstr(decl, "version='1.0'") == NULL) Py_RETURN_NONE;
-        if (strstr(decl, "encoding") != NULL && strstr(decl, "encoding=\"utf-8\"") == NULL &&
-            strstr(decl, "encoding='utf-8'") == NULL) Py_RETURN_NONE;
-        c.p = stop + 2;
-    }
+    if (!prolog(&c)) Py_RETURN_NONE;
     skip_ws(&c);
     const unsigned char *root;
     Py_ssize_t root_len;
@@ -283,8 +294,191 @@ static PyObject *records(PyObject *Py_UNUSED(self), PyObject *args) {
     return result;
 }
 
+/* ---- The envelope ---- */
+
+/* Its elements (bhyt-spec section 1.3), each with its parent; leaves hold text, only HOSO and FILEHOSO repeat. */
+enum { E_ROOT, E_DONVI, E_MACSKCB, E_INFO, E_NGAYLAP, E_SOLUONG, E_LIST, E_HOSO, E_FILE, E_LOAI, E_NOIDUNG, E_CHUKY,
+       E_COUNT };
+static const struct {
+    const char *name;
+    int parent, leaf, repeats;
+} ENV[E_COUNT] = {
+    [E_ROOT] = {"GIAMDINHHS", -1, 0, 0},     [E_DONVI] = {"THONGTINDONVI", E_ROOT, 0, 0},
+    [E_MACSKCB] = {"MACSKCB", E_DONVI, 1, 0}, [E_INFO] = {"THONGTINHOSO", E_ROOT, 0, 0},
+    [E_NGAYLAP] = {"NGAYLAP", E_INFO, 1, 0},  [E_SOLUONG] = {"SOLUONGHOSO", E_INFO, 1, 0},
+    [E_LIST] = {"DANHSACHHOSO", E_INFO, 0, 0}, [E_HOSO] = {"HOSO", E_LIST, 0, 1},
+    [E_FILE] = {"FILEHOSO", E_HOSO, 0, 1},    [E_LOAI] = {"LOAIHOSO", E_FILE, 1, 0},
+    [E_NOIDUNG] = {"NOIDUNGFILE", E_FILE, 1, 0}, [E_CHUKY] = {"CHUKYDONVI", E_ROOT, 1, 0},
+};
+
+static int env_child(int parent, const unsigned char *name, Py_ssize_t len) {
+    for (int id = 0; id < E_COUNT; id++)
+        if (ENV[id].parent == parent && (Py_ssize_t)strlen(ENV[id].name) == len && memcmp(ENV[id].name, name, (size_t)len) == 0)
+            return id;
+    return -1;
+}
+
+/* Base64 digits by byte: 0-63, or one of these. */
+#define B64_BAD -1
+#define B64_SPACE -2
+#define B64_PAD -3
+static signed char B64[256];
+static void b64_table(void) {
+    memset(B64, B64_BAD, sizeof B64);
+    const char *digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; i++) B64[(unsigned char)digits[i]] = (signed char)i;
+    B64[' '] = B64['\t'] = B64['\n'] = B64_SPACE;
+    B64['='] = B64_PAD;
+}
+
+/* NOIDUNGFILE's text, up to the next '<', decoded: strict base64 where whitespace may come anywhere (as
+ * bhyt.claims.parser._base64 reads it), canonical padding, no stray bits. NULL with no exception when it is
+ * not that, or would decode to more than max bytes (reckoned as 3/4 of the text, as the caller does). */
+static PyObject *b64_decode(Cursor *c, Py_ssize_t max) {
+    const unsigned char *s = c->p, *end = s;
+    while (end < c->end && *end != '<') end++;
+    Py_ssize_t n = end - s;
+    if (n * 3 / 4 > max) return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n / 4 * 3 + 3);
+    if (out == NULL) return NULL;
+    unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
+    uint32_t acc = 0;
+    int digits = 0, pad = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        if (digits == 0 && !pad && i + 4 <= n) { /* the usual case: four digits in a row */
+            int a = B64[s[i]], b = B64[s[i + 1]], d = B64[s[i + 2]], e = B64[s[i + 3]];
+            if ((a | b | d | e) >= 0) {
+                uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)d << 6 | (uint32_t)e;
+                o[0] = (unsigned char)(v >> 16), o[1] = (unsigned char)(v >> 8), o[2] = (unsigned char)v;
+                o += 3, i += 4;
+                continue;
+            }
+        }
+        int v = B64[s[i++]];
+        if (v == B64_SPACE) continue;
+        if (v == B64_PAD) { pad++; continue; }
+        if (v < 0 || pad) goto outside;
+        acc = acc << 6 | (uint32_t)v;
+        if (++digits == 4) {
+            o[0] = (unsigned char)(acc >> 16), o[1] = (unsigned char)(acc >> 8), o[2] = (unsigned char)acc;
+            o += 3, acc = 0, digits = 0;
+        }
+    }
+    if (pad == 1 && digits == 3 && (acc & 3) == 0) {
+        o[0] = (unsigned char)(acc >> 10), o[1] = (unsigned char)(acc >> 2);
+        o += 2;
+    } else if (pad == 2 && digits == 2 && (acc & 15) == 0) {
+        *o++ = (unsigned char)(acc >> 4);
+    } else if (pad != 0 || digits != 0) {
+        goto outside;
+    }
+    if (_PyBytes_Resize(&out, o - (unsigned char *)PyBytes_AS_STRING(out)) < 0) return NULL;
+    c->p = end;
+    return out;
+outside:
+    Py_DECREF(out);
+    return NULL;
+}
+
+typedef struct {
+    PyObject *text[E_COUNT]; /* MACSKCB, NGAYLAP, SOLUONGHOSO and the current LOAIHOSO, as written */
+    PyObject *content;       /* the current NOIDUNGFILE, decoded */
+    PyObject *hosos, *files; /* every HOSO's list of (LOAIHOSO, content); the current HOSO's list */
+    Py_ssize_t max_document;
+} Env;
+
+static int env_element(Cursor *c, int id, int empty, Env *e);
+
+/* The children of element `id`, up to its close tag. 1 read, 0 outside the subset (or an exception set). */
+static int env_children(Cursor *c, int id, Env *e) {
+    int seen[E_COUNT] = {0};
+    for (;;) {
+        skip_ws(c);
+        if (close_tag(c, (const unsigned char *)ENV[id].name, (Py_ssize_t)strlen(ENV[id].name))) return 1;
+        const unsigned char *name;
+        Py_ssize_t len;
+        int kind = open_tag(c, &name, &len);
+        int child = kind == 0 ? -1 : env_child(id, name, len);
+        if (child < 0 || (seen[child]++ && !ENV[child].repeats)) return 0; /* lxml's find() takes the first */
+        if (!env_element(c, child, kind == 2, e)) return 0;
+    }
+}
+
+/* One element after its open tag (`empty`: it was <NAME/>), through its close tag. */
+static int env_element(Cursor *c, int id, int empty, Env *e) {
+    if (!ENV[id].leaf) {
+        if (empty) return 0;
+        if (id == E_HOSO) {
+            Py_XSETREF(e->files, PyList_New(0));
+            if (e->files == NULL) return 0;
+        } else if (id == E_FILE) {
+            Py_CLEAR(e->text[E_LOAI]);
+            Py_CLEAR(e->content);
+        }
+        if (!env_children(c, id, e)) return 0;
+        if (id == E_HOSO) return PyList_Append(e->hosos, e->files) == 0;
+        if (id != E_FILE) return 1;
+        PyObject *loai = e->text[E_LOAI] ? Py_NewRef(e->text[E_LOAI]) : PyUnicode_FromStringAndSize("", 0);
+        PyObject *content = e->content ? Py_NewRef(e->content) : PyBytes_FromStringAndSize("", 0);
+        PyObject *pair = loai && content ? PyTuple_Pack(2, loai, content) : NULL;
+        Py_XDECREF(loai);
+        Py_XDECREF(content);
+        int ok = pair != NULL && PyList_Append(e->files, pair) == 0;
+        Py_XDECREF(pair);
+        return ok;
+    }
+    const unsigned char *body = c->p;
+    Py_ssize_t len = 0;
+    if (id == E_NOIDUNG && !empty) {
+        e->content = b64_decode(c, e->max_document);
+        if (e->content == NULL) return 0;
+    } else if (!empty && !text(c, &body, &len)) {
+        return 0;
+    }
+    if (!empty && !close_tag(c, (const unsigned char *)ENV[id].name, (Py_ssize_t)strlen(ENV[id].name))) return 0;
+    if (id == E_NOIDUNG) return 1;
+    PyObject *value = PyUnicode_DecodeUTF8((const char *)body, len, "strict"); /* lxml refuses what is not UTF-8 */
+    if (value == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) PyErr_Clear();
+        return 0;
+    }
+    if (id == E_CHUKY) Py_DECREF(value); /* a signature: not read here */
+    else Py_XSETREF(e->text[id], value);
+    return 1;
+}
+
+static PyObject *envelope(PyObject *Py_UNUSED(self), PyObject *args) {
+    const char *data;
+    Py_ssize_t size, max_document;
+    if (!PyArg_ParseTuple(args, "y#n", &data, &size, &max_document)) return NULL;
+    Cursor c = {(const unsigned char *)data, (const unsigned char *)data + size};
+    if (!prolog(&c)) Py_RETURN_NONE;
+    skip_ws(&c);
+    const unsigned char *root;
+    Py_ssize_t root_len;
+    if (open_tag(&c, &root, &root_len) != 1 || env_child(-1, root, root_len) != E_ROOT) Py_RETURN_NONE;
+    Env e = {.hosos = PyList_New(0), .max_document = max_document};
+    if (e.hosos == NULL) return NULL;
+    int ok = env_children(&c, E_ROOT, &e);
+    skip_ws(&c);
+    PyObject *result = NULL;
+    if (!PyErr_Occurred() && ok && c.p == c.end) {
+        PyObject *none = Py_None;
+        result = PyTuple_Pack(4, e.text[E_MACSKCB] ? e.text[E_MACSKCB] : none, e.text[E_NGAYLAP] ? e.text[E_NGAYLAP] : none,
+                              e.text[E_SOLUONG] ? e.text[E_SOLUONG] : none, e.hosos);
+    } else if (!PyErr_Occurred()) {
+        result = Py_NewRef(Py_None);
+    }
+    for (int i = 0; i < E_COUNT; i++) Py_XDECREF(e.text[i]);
+    Py_XDECREF(e.content);
+    Py_XDECREF(e.files);
+    Py_DECREF(e.hosos);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"records", records, METH_VARARGS, "records(data, row[, spec]) -> (root, records[, clean]) or None."},
+    {"envelope", envelope, METH_VARARGS, "envelope(data, max_document) -> (MACSKCB, NGAYLAP, SOLUONGHOSO, hosos) or None."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -292,4 +486,7 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_flat", "Strict reader of flat claim tables.", -1, methods, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__flat(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__flat(void) {
+    b64_table();
+    return PyModule_Create(&module);
+}
