@@ -31,15 +31,24 @@ def insert_in_chunks(conn: Connection, table: type, rows: Iterable[dict[str, Any
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """Foreign keys, and durable writes tuned for what this store mostly does: append large rows.
+
+    The rollback journal, not WAL: pages appended by a transaction (the claims' original files and tables,
+    20-30 KB a claim) are written once, where WAL writes each twice (the log, then the checkpoint), which
+    measured about 1.6 times the cost of an ingest's commits. Readers wait out a commit (the busy
+    timeout). Pages of 16 KB (a new database only) hold a file in two pages instead of six.
+    ``synchronous=FULL``: a commit is on disk before it returns, so an acknowledged write survives a crash.
+    """
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a crash
+    cursor.execute("PRAGMA page_size=16384")
+    cursor.execute("PRAGMA journal_mode=DELETE")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 
 def make_engine(url: str = DEFAULT_URL) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and full synchronous writes."""
+    """An engine for ``url``; SQLite gets foreign keys, a rollback journal and full synchronous writes."""
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
