@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from bhyt.claims.ingest import PreparedFile, prepare, reading_pool
+from bhyt.claims.ingest import PreparedFile, prepare, prepare_many, reading_pool
 from bhyt.claims.records import typed
 from bhyt.errors import BhytError
 
@@ -198,7 +198,7 @@ def read_xml(paths: Sequence[Path], workers: int = 0, lang: str = "vi") -> Batch
     pool = reading_pool(workers)
     try:
         prepared: Iterable[PreparedFile] = (
-            pool.map(prepare, files, [lang] * len(files), chunksize=16) if pool else (prepare(f, lang) for f in files)
+            pool.map(prepare_many, files, lang) if pool else (prepare(f, lang) for f in files)
         )
         return _batch_of(prepared)
     finally:

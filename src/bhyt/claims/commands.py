@@ -85,7 +85,7 @@ def run_ingest(engine: Engine, files: list[Path], lang: str, batch: int, workers
                 bar.advance(task)
     finally:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
     return counts, first
 
 

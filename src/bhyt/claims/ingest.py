@@ -13,17 +13,10 @@ transaction holding its claim is committed, so a crash at any point loses nothin
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import json
-import multiprocessing
-import os
-import signal
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -39,6 +32,7 @@ from bhyt.claims import fhir
 from bhyt.claims.messages import render
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion, OriginalFile
 from bhyt.claims.parser import Finding, Limits, read_envelope, warm
+from bhyt.claims.pool import ReadingPool
 
 T = TypeVar("T")
 STATUSES = ("accepted", "duplicate", "new_version", "withdrawn", "rejected")
@@ -64,7 +58,8 @@ class Receipt:
 
 
 class PreparedHoso(NamedTuple):
-    """One HOSO read and checked, ready to store: its tables as canonical JSON and their digest.
+    """One HOSO read and checked, ready to store: its tables as canonical JSON (UTF-8 bytes: they cross
+    processes and reach the database as they are) and their digest.
 
     Named tuples, as PreparedFile: they cross from the reading processes, and a tuple pickles in a third
     of a dataclass's time."""
@@ -72,7 +67,7 @@ class PreparedHoso(NamedTuple):
     hoso_index: int
     ma_lk: str | None
     withdrawal: bool
-    tables_json: str
+    tables_json: bytes
     content_sha256: str
     findings: tuple[Finding, ...]
     rejected: bool
@@ -108,7 +103,7 @@ def prepare_bytes(data: bytes, file: str, lang: str = "vi", limits: Limits | Non
     for hoso in env.hosos:
         findings = [*env.findings, *hoso.findings]
         if hoso.rejected:
-            hosos.append(PreparedHoso(hoso.index, hoso.ma_lk, False, "", "", tuple(findings), True))
+            hosos.append(PreparedHoso(hoso.index, hoso.ma_lk, False, b"", "", tuple(findings), True))
             continue
         head = hoso.tables["XML1"][0]
         if head.get("MA_CSKCB") and head["MA_CSKCB"] != facility:
@@ -122,7 +117,7 @@ def prepare_bytes(data: bytes, file: str, lang: str = "vi", limits: Limits | Non
                 hoso.index,
                 hoso.ma_lk,
                 head.get("MA_DOITUONG_KCB") == WITHDRAWAL,
-                canonical.decode(),
+                canonical,
                 _sha256(canonical),
                 tuple(findings),
                 False,
@@ -160,7 +155,8 @@ def prepare(path: Path, lang: str = "vi", limits: Limits | None = None) -> Prepa
     return prepare_bytes(data, str(path), lang, limits)
 
 
-def _prepare_many(paths: Sequence[Path], lang: str, limits: Limits | None) -> list[PreparedFile]:
+def prepare_many(paths: Sequence[Path], lang: str = "vi", limits: Limits | None = None) -> list[PreparedFile]:
+    """:func:`prepare` over a part of the files: the unit of work of a reading process."""
     return [prepare(p, lang, limits) for p in paths]
 
 
@@ -187,7 +183,7 @@ class _State:
     status: str
     version: int
     content: str
-    tables_json: str | None = None  # loaded only when a changed version needs the old content
+    tables_json: str | bytes | None = None  # loaded only when a changed version needs the old content
     touched: bool = False
 
 
@@ -314,7 +310,8 @@ def _write(conn: Connection, batch: _Batch, now: datetime) -> None:
         conn.execute(update(_CLAIM).where(_CLAIM.c.id == bindparam("claim_id")), updates)
     if not batch.versions:
         return
-    _insert_many(conn, _VERSION, [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions])
+    rows = [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions]
+    _insert_many(conn, _VERSION, rows, utf8=frozenset({"tables"}))
     wanted: set[tuple[int, int]] = {
         (cast(int, s.id), row["version"]) for s, row, findings in batch.versions if findings
     }
@@ -334,16 +331,20 @@ def _write(conn: Connection, batch: _Batch, now: datetime) -> None:
     ])  # fmt: skip
 
 
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_many(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], utf8: frozenset[str] = frozenset()
+) -> None:
     """One executemany through the driver: SQLAlchemy's per-row parameter processing cost more than
-    SQLite's own work for these bulk inserts. Values are plain (text, int, bytes, None, datetime)."""
+    SQLite's own work for these bulk inserts. Values are plain (text, int, bytes, None, datetime); the
+    text columns in ``utf8`` are given as UTF-8 bytes, which the database reads as text (no str is made)."""
     if not rows:
         return
     names = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join([marker] * len(names))})")  # fmt: skip
+    as_text = "CAST({} AS TEXT)" if conn.dialect.name == "sqlite" else "convert_from({}, 'UTF8')"
+    values = ", ".join(as_text.format(marker) if n in utf8 else marker for n in names)
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({values})"
     params = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(r[names[0]],) for r in rows]
     stamps = [i for i, n in enumerate(names) if isinstance(rows[0][n], datetime)]
     if stamps and conn.dialect.name == "sqlite":  # as SQLAlchemy's SQLite DATETIME stores them
@@ -361,11 +362,14 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
 
 
 def _ids(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The ids of the stored claims ``keys`` (facility, MA_LK)."""
+    """The ids of the stored claims ``keys`` (facility, MA_LK); both columns in the query, so it is
+    answered from their unique index rather than by a scan."""
     wanted, out = set(keys), {}
+    facilities = sorted({f for f, _ in keys})
     c = _CLAIM.c
     for part in _chunked(sorted({m for _, m in keys})):
-        for claim_id, facility, ma_lk in conn.execute(select(c.id, c.facility, c.ma_lk).where(c.ma_lk.in_(part))):
+        query = select(c.id, c.facility, c.ma_lk).where(c.ma_lk.in_(part), c.facility.in_(facilities))
+        for claim_id, facility, ma_lk in conn.execute(query):
             if (facility, ma_lk) in wanted:
                 out[facility, ma_lk] = claim_id
     return out
@@ -406,8 +410,9 @@ def _storage_failed(f: PreparedFile, exc: SQLAlchemyError, lang: str) -> list[Re
     ]
 
 
-def reading_pool(workers: int) -> ProcessPoolExecutor | None:
-    """Processes that read and check files for :func:`ingest_paths` (None for ``workers`` < 1).
+def reading_pool(workers: int) -> ReadingPool | None:
+    """Processes that read and check files for :func:`ingest_paths` (None for ``workers`` < 1), with the
+    schema, checks and reference lists loaded first so that they share them.
 
     Forked, so create it before any thread starts (a progress bar's, say). Each worker dies with this
     process and never holds its stdout: a receipt stream ends when the ingest ends, killed or not.
@@ -415,40 +420,20 @@ def reading_pool(workers: int) -> ProcessPoolExecutor | None:
     if workers < 1:
         return None
     warm()
-    context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+    return ReadingPool(workers)
 
 
-def _worker_init(parent: int) -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux): die with the parent
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(0)
-
-
-def _prepared(paths: Iterable[Path], lang: str, limits: Limits | None, pool: ProcessPoolExecutor | None,
+def _prepared(paths: Iterable[Path], lang: str, limits: Limits | None, pool: ReadingPool | None,
               ahead: int) -> Iterator[PreparedFile]:  # fmt: skip
     """Files read and checked in order, by the pool's processes (None: in this one), about ``ahead`` files
     ahead, so the workers go on reading while this process commits a batch."""
     if pool is None:
-        yield from (prepare(p, lang, limits) for p in paths)
-        return
-    chunks = _chunked(paths, 16)
-    pending: deque[Future[list[PreparedFile]]] = deque(
-        pool.submit(_prepare_many, chunk, lang, limits) for chunk in islice(chunks, max(8, ahead // 16))
-    )
-    while pending:
-        done = pending.popleft().result()
-        for chunk in islice(chunks, 1):
-            pending.append(pool.submit(_prepare_many, chunk, lang, limits))
-        yield from done
+        return (prepare(p, lang, limits) for p in paths)
+    return pool.map(prepare_many, paths, lang, limits, chunk=16, ahead=max(4, ahead // 16 // max(1, pool.workers)))
 
 
 def ingest_paths(engine: Engine, paths: Iterable[Path], lang: str = "vi", limits: Limits | None = None,
-                 pool: ProcessPoolExecutor | None = None, batch_claims: int = 1000,
+                 pool: ReadingPool | None = None, batch_claims: int = 1000,
                  max_wait: float = 1.0) -> Iterator[list[Receipt]]:  # fmt: skip
     """Ingest files in order; per file, its receipts, yielded only after their transaction committed.
 
