@@ -344,7 +344,28 @@ def test_the_vendor_checklist_notes(docs: list[tuple[str, str]], expected: set[t
     assert _checklist(*docs) == expected
 
 
-_ODD_AMOUNTS = ["", " 12 ", "1_000", "+5", "-0", "12.", ".5", "abc", " ", "1e3"]
+_ODD_AMOUNTS = [
+    "",
+    " 12 ",
+    "1_000",
+    "+5",
+    "-0",
+    "12.",
+    ".5",
+    "abc",
+    " ",
+    "1e3",
+    "5.5 ",
+    " 5.5",
+    "1_.5",
+    "-.5",
+    ".",
+    "-",
+    "\u0663.\u0665",
+    "-0.00",
+    "18060.60",
+    "0.5,1",
+]
 _AMOUNTS = st.one_of(
     st.integers(-(10**15), 10**15).map(str),
     st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
