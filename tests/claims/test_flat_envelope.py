@@ -102,6 +102,12 @@ def test_a_text_that_is_not_utf8_or_a_document_over_the_limit_steps_aside() -> N
     assert "hoso.too_large" in [f.code for h in read_envelope(PLAIN.encode(), "f", limits=limits).hosos
                                 for f in h.findings]  # fmt: skip
     same(PLAIN.encode(), limits)
+    huge = envelope(FILE.replace(XML1, "QUFB" * 2_500_001)).encode()  # a text node longer than lxml takes
+    assert ENVELOPE(huge, LIMIT) is None
+    assert [f.code for f in read_envelope(huge, "f").findings] == ["xml.syntax"]
+    assert parser._FLAT is not None
+    assert parser._FLAT(b"<TONG_HOP><HO_TEN>" + b"A" * 10_000_001 + b"</HO_TEN></TONG_HOP>", None) is None
+    assert parser._FLAT(b"<TONG_HOP><HO_TEN>" + b"A" * 10_000_000 + b"</HO_TEN></TONG_HOP>", None) is not None
     shallow = Limits(max_depth=5)  # the envelope itself is six deep: the depth finding, from lxml
     assert [f.code for f in read_envelope(PLAIN.encode(), "f", limits=shallow).findings] == ["xml.too_deep"]
 

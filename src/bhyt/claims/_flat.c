@@ -57,10 +57,15 @@ static int close_tag(Cursor *c, const unsigned char *name, Py_ssize_t len) {
     return 1;
 }
 
-/* Character data up to the next '<': 0 when it holds '&', a control character, "]]>" or U+FFFE/FFFF. */
+/* libxml2's XML_MAX_TEXT_LENGTH: lxml refuses a longer text node (no huge_tree), and so do these readers. */
+#define MAX_TEXT 10000000
+
+/* Character data up to the next '<': 0 when it holds '&', a control character, "]]>" or U+FFFE/FFFF, or
+ * is longer than MAX_TEXT. */
 static int text(Cursor *c, const unsigned char **start, Py_ssize_t *len) {
     const unsigned char *q = c->p;
     while (q < c->end && *q != '<') {
+        if (q - c->p >= MAX_TEXT) return 0;
         unsigned char b = *q;
         if (b == '&' || (b < 0x20 && b != '\t' && b != '\n')) return 0;
         if (b == ']' && c->end - q >= 3 && q[1] == ']' && q[2] == '>') return 0;
@@ -333,12 +338,13 @@ static void b64_table(void) {
 
 /* NOIDUNGFILE's text, up to the next '<', decoded: strict base64 where whitespace may come anywhere (as
  * bhyt.claims.parser._base64 reads it), canonical padding, no stray bits. NULL with no exception when it is
- * not that, or would decode to more than max bytes (reckoned as 3/4 of the text, as the caller does). */
+ * not that, is longer than MAX_TEXT, or would decode to more than max bytes (reckoned as 3/4 of the text,
+ * as the caller does). */
 static PyObject *b64_decode(Cursor *c, Py_ssize_t max) {
     const unsigned char *s = c->p, *end = s;
     while (end < c->end && *end != '<') end++;
     Py_ssize_t n = end - s;
-    if (n * 3 / 4 > max) return NULL;
+    if (n * 3 / 4 > max || n > MAX_TEXT) return NULL;
     PyObject *out = PyBytes_FromStringAndSize(NULL, n / 4 * 3 + 3);
     if (out == NULL) return NULL;
     unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
