@@ -78,6 +78,7 @@ def test_fhir_withdrawal_by_cancelled_status(client: TestClient) -> None:
         (b'{"resourceType": "Patient"}', "resourceType"),
         (b'{"resourceType": "Claim", "status": "active"}', "Claim"),
         (b'{"resourceType": "Bundle", "entry": []}', "Bundle.entry"),
+        (b'{"resourceType": "Claim", "id": "x\\ud800"}', "$"),  # half a UTF-16 pair: not text
     ],
 )
 def test_unreadable_fhir_is_an_operation_outcome(client: TestClient, data: bytes, path: str) -> None:

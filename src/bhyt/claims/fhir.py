@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -38,12 +39,20 @@ class FhirError(ValueError):
         self.path, self.message = path, message
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def load(data: bytes) -> dict[str, Any]:
     """The JSON resource in ``data``, numbers as exact decimals."""
     try:
         resource = json.loads(data, parse_float=Decimal)
     except (ValueError, RecursionError) as exc:
         raise FhirError("$", f"not JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(data):  # JSON may escape half of a UTF-16 pair, which is no character
+        try:
+            json.dumps(resource, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError:
+            raise FhirError("$", "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)") from None
     if not isinstance(resource, dict) or "resourceType" not in resource:
         raise FhirError("$", "not a FHIR resource (no resourceType)")
     return resource
