@@ -429,7 +429,8 @@ def _prepared(paths: Iterable[Path], lang: str, limits: Limits | None, pool: Rea
     ahead, so the workers go on reading while this process commits a batch."""
     if pool is None:
         return (prepare(p, lang, limits) for p in paths)
-    return pool.map(prepare_many, paths, lang, limits, chunk=16, ahead=max(4, ahead // 16 // max(1, pool.workers)))
+    chunk = 16  # files per unit of work
+    return pool.map(prepare_many, paths, lang, limits, chunk=chunk, ahead=max(4, ahead // chunk // pool.workers))
 
 
 def ingest_paths(engine: Engine, paths: Iterable[Path], lang: str = "vi", limits: Limits | None = None,

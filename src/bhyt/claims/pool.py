@@ -2,8 +2,9 @@
 
 Not ``concurrent.futures``: a worker there hands each result to a queue shared by all workers, which a
 thread of this process reads while competing with the main thread for the GIL, through a 64 KiB pipe
-that a chunk of prepared files (~370 KB) fills six times over. Here each worker has its own pair of
-pipes, widened to 1 MiB where Linux allows, and this process reads a worker's result when it needs it.
+that a chunk of prepared files (~370 KB) fills six times over, and unpickles every result there. Here
+each worker has its own pair of pipes, widened to 1 MiB where Linux allows; a thread takes results off
+them as bytes, and the caller unpickles each when it gets to it.
 """
 
 from __future__ import annotations
