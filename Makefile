@@ -8,7 +8,7 @@ LINTED := $(wildcard src tests scripts bench)
 FLAT := src/bhyt/claims/_flat$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 PYINCLUDE := $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 
-.PHONY: setup demo test lint typecheck pytest lock clean
+.PHONY: setup demo test lint imports typecheck pytest lock clean
 
 setup: $(STAMP) $(FLAT)
 
@@ -23,11 +23,15 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/bhyt demo
 
-test: setup lint typecheck pytest
+test: setup lint imports typecheck pytest
 
 lint: setup
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+
+# The layer contracts in pyproject.toml: a back arrow between layers fails the build.
+imports: setup
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy src

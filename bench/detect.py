@@ -23,6 +23,7 @@ from bhyt.assessment.inputs import load
 from bhyt.assessment.outcome import objects, write
 from bhyt.fraud.service import run_detection
 from bhyt.policy.params import default_parameters
+from bhyt.reports.fraud import write_report
 from bhyt.synth.run import SynthConfig, synthesize
 
 
@@ -46,7 +47,9 @@ def main() -> None:
         assess_s = time.perf_counter() - t
 
         t = time.perf_counter()
-        claims = run_detection(run, lang="en").detection.features.num_rows
+        done = run_detection(run, lang="en")
+        write_report(done, str(run), "en")
+        claims = done.detection.features.num_rows
         detect_s = time.perf_counter() - t
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -17,13 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+import uuid
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from server import free_port, wait_for_own_server  # bench/server.py, beside this file
 
 from bhyt.db import connect
 from bhyt.policy.params import default_parameters
@@ -162,17 +163,15 @@ def main() -> None:
         print(f"in-process lookup: p50 {np.percentile(times, 50):.1f} µs, p99 {lookup_p99:.1f} µs")
         del index
 
-        port = 8765
-        env = dict(os.environ, BHYT_TOKEN_SECRET=SECRET, BHYT_RATE_PER_SECOND="1000000", BHYT_RATE_BURST="1000000")
+        # A free port, and a token of this run echoed by /health: what answers must be the server started
+        # here, not another one that holds the port.
+        port, instance = free_port(), uuid.uuid4().hex
+        env = dict(os.environ, BHYT_TOKEN_SECRET=SECRET, BHYT_RATE_PER_SECOND="1000000", BHYT_RATE_BURST="1000000",
+                   BHYT_INSTANCE=instance)  # fmt: skip
         server = subprocess.Popen([str(Path(sys.executable).parent / "bhyt"), "serve", "--db", url_db, "--port",
-                                   str(port)], env=env)  # fmt: skip
+                                   str(port)], env=env, stderr=subprocess.DEVNULL)  # fmt: skip
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_own_server(url, instance, server)
         paths = work / "paths.json"
         results = {}
         for name, targets in (("eligibility", [f"/eligibility?card={c}&date={DAY}" for c in sample]),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bhyt.api.settings import Settings
 from bhyt.security.roles import Principal, Role
 from bhyt.security.tokens import issue
+from bhyt.settings import Settings
 
 SECRET = "test-secret-" + "x" * 32
 SETTINGS = Settings(token_secret=SECRET, rate_per_second=10_000, rate_burst=10_000)

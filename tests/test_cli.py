@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bhyt.cli import app
+from bhyt.cli.app import app
 
 runner = CliRunner()
 BHYT = Path(sys.executable).parent / "bhyt"
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(app, list(args), env={"COLUMNS": "250"})  # error boxes on one line
     return result.exit_code, result.output
 
 
@@ -62,7 +62,7 @@ def test_policy_show_status_and_source() -> None:
 def test_policy_show_bad_date_is_a_clear_error() -> None:
     code, out = run("policy", "show", "--date", "2026-13-01")
     assert code == 2
-    assert "expected a date YYYY-MM-DD" in out
+    assert "takes a date YYYY-MM-DD" in out
     assert "Traceback" not in out
 
 

@@ -95,7 +95,9 @@ def test_out_folder_has_results_and_a_report(nation: Path, tmp_path: Path) -> No
         assert pq.read_table(out / f"{name}.parquet").num_rows > 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html
-    assert "Reduction by rule" in html
+    assert '<html lang="vi">' in html  # Vietnamese by default
+    assert "Giảm trừ theo quy tắc" in html
+    assert "căn cứ pháp lý" in html  # each rule beside its title and legal basis
     assert str(out / "report.html") in done.stderr
     # Each decision sits beside the visit it decided (what bhyt detect reads), row for row with the lake.
     claims = pq.read_table(out / "claims.parquet").to_pylist()

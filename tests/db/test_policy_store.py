@@ -81,7 +81,7 @@ def test_publish_command(db_url: str) -> None:
 def test_publish_to_an_unreachable_database_is_a_clear_error() -> None:
     code, out = run("policy", "publish", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert code == 2
-    assert "cannot publish" in out
+    assert "cannot open the database" in out
     assert "Traceback" not in out
 
 

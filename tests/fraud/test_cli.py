@@ -94,7 +94,7 @@ def test_clean_data_stays_quiet(tmp_path: Path) -> None:
     [
         (["/nonexistent/run"], "no claims.parquet; give the --out folder of `bhyt assess`"),
         (["{run}", "--evaluate", "/nonexistent/labels.parquet"], "not a labels file"),
-        (["{run}", "--lang", "fr"], "--lang takes vi or en"),
+        (["{run}", "--lang", "fr"], "'fr' is not one of 'vi', 'en'"),
         (["train", "--seeds", "1,x"], "--seeds takes comma-separated integers"),
         (["train", "--seeds", "1,2", "--validation-seed", "2"], "--validation-seed must not be one of --seeds"),
     ],
@@ -131,7 +131,8 @@ def test_reports_render_in_a_headless_browser(assessed: tuple[Path, Path], tmp_p
     done = subprocess.run([BHYT, "detect", str(run), "--evaluate", str(labels), "--out", str(out), "--lang", "en"],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    pages = ((run / "report.html", ("Claims by status", "Reduction by rule")),
+    # The assessment run's report is in Vietnamese (the default), the detection's in English (--lang en).
+    pages = ((run / "report.html", ("Hồ sơ theo trạng thái", "Giảm trừ theo quy tắc", "căn cứ pháp lý")),
              (out / "report.html", ("Risk score distribution", "Claims to review", "Evaluation")))  # fmt: skip
     for page, marks in pages:
         dom = subprocess.run(
@@ -142,6 +143,6 @@ def test_reports_render_in_a_headless_browser(assessed: tuple[Path, Path], tmp_p
         ).stdout  # fmt: skip
         for mark in marks:
             assert mark in dom, (page, mark)
-        assert dom.count("<rect") >= 5, page
+        assert dom.count('aria-roledescription="bar"') >= 5, page  # the charts' bars, drawn as SVG
     rows = dom.split('id="worklist"')[1].split("</table>")[0].count("<tr>")
     assert rows > 10

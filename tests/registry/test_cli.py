@@ -39,7 +39,15 @@ def test_load_check_changes_and_audit(nation: Path, tmp_path: Path) -> None:
     assert "people" in done.stdout
     card = pq.read_table(nation / "registry" / "cards.parquet").slice(0, 1).to_pylist()[0]
     done = run("registry", "check", "--card", card["card"], "--date", card["valid_from"].isoformat(), "--db", db)
-    assert json.loads(done.stdout)["covered"] is True
+    answer = json.loads(done.stdout)
+    assert answer["covered"] is True
+    assert answer["message"] == "thẻ còn giá trị sử dụng"  # Vietnamese by default
+    person = pq.read_table(nation / "registry" / "people.parquet").to_pylist()
+    name = next(p["name"] for p in person if p["citizen_id"] == answer["citizen_id"])
+    assert answer["holder"]["name"] == name  # the clerk confirms who stands at the counter
+    done = run("registry", "check", "--card", card["card"], "--date", card["valid_from"].isoformat(), "--db", db,
+               "--lang", "en")  # fmt: skip
+    assert json.loads(done.stdout)["message"] == "covered"
     done = run("registry", "changes", "--month", "2025-01", "--db", db)
     assert done.returncode == 0, done.stderr
     assert "increase" in done.stdout

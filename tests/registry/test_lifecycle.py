@@ -17,8 +17,8 @@ from sqlalchemy import Engine, select
 
 from bhyt.policy.params import default_parameters
 from bhyt.registry.lifecycle import Current, RegistryRuleError, check_change_window, check_new_period, continuity
-from bhyt.registry.models import AuditEntry
 from bhyt.registry.service import collection, person_record
+from bhyt.security.models import AuditEntry
 from bhyt.security.roles import Role
 from bhyt.synth.run import SynthConfig, synthesize
 from tests.api_support import ADMIN, bearer

@@ -3,6 +3,7 @@ route codes, contributions, monthly lists, and the HTTP service's role matrix an
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,13 +17,14 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bhyt.api.app import create_app
-from bhyt.api.settings import Settings
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
 from bhyt.policy.route import walk_in_route
-from bhyt.registry.models import AuditEntry, Participation
+from bhyt.registry.models import Participation
 from bhyt.registry.service import card_index, household_due, monthly_changes, person_record
+from bhyt.security.models import AuditEntry
 from bhyt.security.roles import Role
+from bhyt.settings import Settings
 from bhyt.synth.episodes import route_codes
 from bhyt.synth.run import SynthConfig, synthesize
 from tests.api_support import ADMIN, SECRET, SETTINGS, bearer
@@ -233,3 +235,42 @@ def test_rate_limit_and_fhir(engine: Engine, nation: Path) -> None:
         bad = client.post("/fhir/CoverageEligibilityRequest", content=b"{", headers=ADMIN)
         assert bad.status_code == 400
         assert bad.json()["resourceType"] == "OperationOutcome"
+
+
+def test_language_problem_types_and_the_access_log(
+    client: TestClient, nation: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Vietnamese by default, English by Accept-Language; every problem's type names its code and the
+    API says what it means; each request is logged without personal data."""
+    c = _cards(nation)[0]
+    q = {"card": c["card"], "date": c["valid_from"].isoformat()}
+    with caplog.at_level(logging.INFO, logger="bhyt.serve"):
+        vi = client.get("/eligibility", params=q, headers=ADMIN)
+    assert vi.json()["message"] == "thẻ còn giá trị sử dụng"
+    assert vi.headers["content-language"] == "vi"
+    en = client.get("/eligibility", params=q, headers=ADMIN | {"accept-language": "en-GB,en;q=0.9,vi;q=0.5"})
+    assert en.json()["message"] == "covered"
+    assert en.headers["content-language"] == "en"
+    prefers_vi = client.get("/eligibility", params=q, headers=ADMIN | {"accept-language": "en;q=0.3, vi"})
+    assert prefers_vi.json()["message"] == "thẻ còn giá trị sử dụng"
+    line = next(r.getMessage() for r in caplog.records if "/eligibility" in r.getMessage())
+    assert line.startswith("GET /eligibility 200 ")
+    assert line.endswith(" test-admin")
+    assert c["card"] not in line  # the query string (a card number) is never logged
+
+    missing = client.get("/registry/people/000000000000", headers=ADMIN)
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "/problems/http.not_found"
+    refused = client.get("/eligibility", params=q, headers={"authorization": "Bearer nonsense"})
+    assert refused.json()["type"] == "/problems/auth.unauthenticated"
+    assert refused.headers["www-authenticate"] == "Bearer"
+    bad = client.get("/eligibility", params=q, headers=ADMIN | {"x-purpose": "curiosity"})
+    assert (bad.status_code, bad.json()["type"]) == (400, "/problems/auth.purpose")
+    for code in ("http.not_found", "auth.unauthenticated", "registry.rule", "policy.no_rules", "db.missing"):
+        doc = client.get(f"/problems/{code}")
+        assert doc.status_code == 200, code
+        assert doc.json()["code"] == code
+        assert doc.json()["meaning"]
+    assert client.get("/problems/nope").status_code == 404
+    health = client.get("/health").json()
+    assert (health["status"], health["service"]) == ("ok", "bhyt")

@@ -1,1 +1,2 @@
-"""The HTTP interface: one FastAPI application assembled from the domains' routers."""
+"""The HTTP interface: routers per domain (``claims``, ``registry``) over one plumbing module
+(``http``: tokens, purpose, problem documents), assembled in ``app``. An adapter."""

@@ -1,24 +1,66 @@
-"""The application: the domains' routers over one database, behind bearer tokens, rate limits and
-the audit log; errors as problem documents."""
+"""The application: the routers over one database, behind bearer tokens, rate limits and the audit
+log. Here, and only here, each domain's errors are mapped to the HTTP answers they get."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from bhyt import __version__
-from bhyt.api import problems
-from bhyt.api.auth import authenticator
-from bhyt.api.settings import Settings
-from bhyt.claims.api import router as claims_router
-from bhyt.policy.params import ParameterSet, default_parameters
-from bhyt.registry.api import Index
-from bhyt.registry.api import router as registry_router
+from bhyt.api import http
+from bhyt.api.claims import router as claims_router
+from bhyt.api.http import STATUS_CODES, problem
+from bhyt.api.registry import Index
+from bhyt.api.registry import router as registry_router
+from bhyt.assessment.backends import EngineUnavailableError
+from bhyt.assessment.inputs import InputError
+from bhyt.claims.fhir import FhirError
+from bhyt.errors import BhytError, DatabaseError, PolicyInputError, SettingsError
+from bhyt.policy.params import ParameterNotFoundError, ParameterSet, default_parameters
+from bhyt.registry.fhir import FhirInputError
+from bhyt.registry.lifecycle import RegistryRuleError
+from bhyt.registry.service import PersonNotFoundError
 from bhyt.security.audit import AuditLog
+from bhyt.security.purposes import PurposeError
 from bhyt.security.ratelimit import RateLimiter
+from bhyt.security.tokens import TokenError
+from bhyt.settings import Settings
+
+log = logging.getLogger("bhyt.serve")
+
+# (status, title) of each domain error; the most specific class wins, any other BhytError is a 422.
+ANSWERS: dict[type[BhytError], tuple[int, str]] = {
+    PolicyInputError: (422, "Cannot be priced by the rules"),
+    ParameterNotFoundError: (422, "No rules in force on that date"),
+    RegistryRuleError: (422, "Refused by the registry's rules"),
+    PersonNotFoundError: (404, "Not found"),
+    FhirError: (400, "Not a claim resource BHYT reads"),
+    FhirInputError: (400, "Not an eligibility request BHYT reads"),
+    InputError: (422, "Cannot be assessed"),
+    PurposeError: (400, "Unknown purpose"),
+    TokenError: (401, "Unauthenticated"),
+    DatabaseError: (503, "Storage unavailable"),
+    SettingsError: (500, "Service misconfigured"),
+    EngineUnavailableError: (503, "Engine unavailable"),
+}
+
+
+def error_codes() -> dict[str, str]:
+    """Every problem code the API can answer with, and what it means (the error's docstring)."""
+    found: dict[str, str] = {code: f"HTTP {status}" for status, code in STATUS_CODES.items()}
+    todo: list[type[BhytError]] = [BhytError]
+    while todo:
+        cls = todo.pop()
+        found.setdefault(cls.code, inspect.getdoc(cls) or cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return found
 
 
 def create_app(engine: Engine, settings: Settings, params: ParameterSet | None = None) -> FastAPI:
@@ -36,16 +78,34 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
         version=__version__,
         description="National health insurance: card checks, the registry, claims intake (QĐ 130/4750 XML and "
         "FHIR R4). Every endpoint but /health takes a bearer token (bhyt token); reads of personal data are "
-        "audited.",
+        "audited. Errors are problem documents whose `type` is `/problems/<code>`.",
         lifespan=lifespan,
     )
-    problems.install(app)
-    principal = authenticator(settings.token_secret, RateLimiter(settings.rate_per_second, settings.rate_burst))
+    http.install(app, ANSWERS)
+    principal = http.authenticator(settings.secret(), RateLimiter(settings.rate_per_second, settings.rate_burst))
     app.include_router(claims_router(engine, principal, audit))
     app.include_router(registry_router(engine, params or default_parameters(), index, audit, principal))
+    codes = error_codes()
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Method, path, status, time and the token's subject: never a query string or a body (personal data).
+        start = time.perf_counter()
+        response = await call_next(request)
+        who = getattr(request.state, "subject", "-")
+        ms = (time.perf_counter() - start) * 1000
+        log.info("%s %s %d %.1fms %s", request.method, request.url.path, response.status_code, ms, who)
+        return response
 
     @app.get("/health", tags=["service"], summary="Liveness")
     async def health() -> dict[str, str]:
-        return {"status": "ok"}
+        # ``instance`` (BHYT_INSTANCE) lets whoever started this server tell it from another on the port.
+        return {"status": "ok", "service": "bhyt", "version": __version__, "instance": settings.instance or ""}
+
+    @app.get("/problems/{code}", tags=["service"], summary="What a problem type means")
+    async def problem_doc(code: str) -> Response:
+        if code not in codes:
+            return problem(404, "Not found", f"no problem type {code[:60]!r}")
+        return JSONResponse({"code": code, "meaning": codes[code]})
 
     return app

@@ -46,6 +46,8 @@ DUCKDB_MEMORY = "4GB"  # the embedded engine's working memory (BHYT_DUCKDB_MEMOR
 class EngineUnavailableError(BhytError):
     """The engine asked for cannot start here (Spark without Java, an unreachable master)."""
 
+    code = "assessment.engine"
+
 
 class Engine(StrEnum):
     DUCKDB = "duckdb"

@@ -90,6 +90,8 @@ HISTORY_COLUMNS: dict[str, pa.DataType] = {
 class InputError(BhytError, ValueError):
     """A path that is not something ``bhyt assess`` can read."""
 
+    code = "assessment.input"
+
 
 @dataclass(frozen=True)
 class Invalid:

@@ -153,3 +153,43 @@ def _xu(amount: Decimal | None) -> int | None:
 
 def _from_xu(xu: int | None) -> Decimal | None:
     return None if xu is None else Decimal(xu) / 100
+
+
+def copay_by_card_year(engine: Engine) -> dict[tuple[str, int], int]:
+    """What each card's holder paid as co-payment per calendar year of admission, from the latest
+    ordinary decision of each claim that is paid: the counter's "co-payment this year"."""
+    latest = latest_decisions()
+    query = (
+        select(AssessedClaim.card, AssessedClaim.admitted_at, AssessedClaim.assessed_copay)
+        .join(latest, latest.c.id == AssessedClaim.id)
+        .where(AssessedClaim.status.in_(PAID), AssessedClaim.card.is_not(None))
+    )
+    out: dict[tuple[str, int], int] = {}
+    with engine.connect() as conn:
+        for card, admitted, copay in conn.execute(query):
+            if admitted is not None and card is not None:
+                key = (card, admitted.year)
+                out[key] = out.get(key, 0) + int(copay or 0)
+    return out
+
+
+VISIT_FIELDS = ("facility", "claim_id", "card", "status", "admitted_at", "discharged_at", "main_diagnosis",
+                "claimed_fund", "assessed_fund", "assessed_copay", "assessed_outside")  # fmt: skip
+
+
+def visits_on_cards(engine: Engine, cards: Sequence[str]) -> list[dict[str, Any]]:
+    """The assessed visits on these card numbers (the latest ordinary decision of each claim), oldest
+    first: where, when, the status, what was claimed and what the fund, the patient and outside the
+    scope paid. Dates as ISO text."""
+    if not cards:
+        return []
+    latest = latest_decisions()
+    query = (
+        select(*(getattr(AssessedClaim, k) for k in VISIT_FIELDS))
+        .join(latest, latest.c.id == AssessedClaim.id)
+        .where(AssessedClaim.card.in_(list(cards)))
+        .order_by(AssessedClaim.admitted_at)
+    )
+    with engine.connect() as conn:
+        return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+                for r in conn.execute(query).mappings()]  # fmt: skip

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from bhyt.claims import schema
 from bhyt.claims.parser import REJECTING, ROOTS
+from bhyt.errors import BhytError
 
 NS = "https://bhyt.example/fhir"
 SID, CS, EXT = f"{NS}/sid/", f"{NS}/CodeSystem/", f"{NS}/StructureDefinition/"
@@ -31,8 +32,10 @@ AMOUNTS = {"insured": ("T_TONGCHI_BH", "THANH_TIEN_BH"), "fund": ("T_BHTT", "T_B
 REQUIRED = ("status", "type", "use", "patient", "created", "provider", "priority", "insurance")
 
 
-class FhirError(ValueError):
+class FhirError(BhytError, ValueError):
     """A resource that cannot be read as a claim: ``path`` names where (FHIRPath), ``message`` why."""
+
+    code = "claims.fhir"
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")

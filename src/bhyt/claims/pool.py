@@ -26,14 +26,19 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any, TypeVar
 
+from bhyt.errors import BhytError
+
 T = TypeVar("T")
 R = TypeVar("R")
 PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031  # Linux
 
 
-class WorkerError(RuntimeError):
+class WorkerError(BhytError, RuntimeError):
     """A worker failed (a bug, not bad input: the work it runs answers bad input with findings) or died."""
+
+    code = "claims.worker"
+    exit_code = 1
 
 
 def _widen(conn: Connection) -> None:

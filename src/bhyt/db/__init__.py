@@ -1,7 +1,7 @@
 """Relational storage: SQLite by default, PostgreSQL in production, one schema for both.
 
 ``connect(url)`` opens an engine and brings the schema up to date with Alembic, so a new database
-needs no separate step. Domain code never imports this package; adapters and services do.
+needs no separate step.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, insert
 
+from bhyt.settings import DEFAULT_DB_URL
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-DEFAULT_URL = "sqlite:///bhyt.db"
+DEFAULT_URL = DEFAULT_DB_URL
 
 
 def insert_in_chunks(conn: Connection, table: type, rows: Iterable[dict[str, Any]], size: int) -> None:

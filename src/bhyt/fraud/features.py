@@ -30,6 +30,8 @@ from bhyt.policy.params import ParameterSet, default_parameters
 class DetectInputError(BhytError, ValueError):
     """An assessment folder that ``bhyt detect`` cannot read."""
 
+    code = "fraud.input"
+
 
 @dataclass(frozen=True)
 class Feature:

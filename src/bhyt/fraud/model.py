@@ -51,6 +51,8 @@ ROUNDS = 150
 class ModelError(BhytError):
     """The shipped model is missing or does not match this version's features."""
 
+    code = "fraud.model"
+
 
 def matrix(features: pa.Table) -> F:
     """The claim features in :data:`NAMES` order, as floats (nulls as 0)."""

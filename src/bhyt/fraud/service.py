@@ -1,5 +1,6 @@
 """One detection run end to end, as the command, the demo and the benchmark do it: score the
-assessment run, evaluate against labels when given, and write every output under one folder."""
+assessment run, evaluate against labels when given, and write every output under one folder (the
+HTML report is the adapters' part: ``bhyt.reports.fraud``)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from pathlib import Path
 from bhyt.fraud.detect import Detection, detect, write
 from bhyt.fraud.evaluate import Evaluation, as_json, evaluate, read_labels
 from bhyt.fraud.model import MODEL_DIR
-from bhyt.fraud.report import render
 
 
 @dataclass
 class Outcome:
     detection: Detection
     evaluation: Evaluation | None
-    paths: dict[str, Path]  # scores, worklist_claims, worklist_facilities, review, report[, evaluation]
+    paths: dict[str, Path]  # scores, worklist_claims, worklist_facilities, review[, evaluation]
+    folder: Path
 
 
 def run_detection(
@@ -32,9 +33,7 @@ def run_detection(
     ev = evaluate(d.features, d.risk, read_labels(labels, d.features), d.hits) if labels is not None else None
     folder = out or run / "detect"
     paths = write(folder, d)
-    paths["report"] = folder / "report.html"
-    paths["report"].write_text(render(d, str(run), ev), encoding="utf-8")
     if ev is not None:
         paths["evaluation"] = folder / "evaluation.json"
         paths["evaluation"].write_text(as_json(ev) + "\n", encoding="utf-8")
-    return Outcome(d, ev, paths)
+    return Outcome(d, ev, paths, folder)

@@ -43,6 +43,16 @@ CARD_ERRORS: dict[str, tuple[str, str]] = {
     "card.bhxh_number": ("051", "characters 6–15 (BHXH number) must be 10 digits"),
     "card.temporary": ("051", "a temporary registration (province + '000') needs a TE1 or HG4 number"),
 }
+# The same reasons in Vietnamese (the counter's language), by error code.
+CARD_ERRORS_VI: dict[str, str] = {
+    "card.missing": "không có mã thẻ",
+    "card.length": "mã thẻ phải có đúng 15 ký tự",
+    "card.group": "ký tự 1–2 không phải mã đối tượng tham gia",
+    "card.benefit_digit": "ký tự 3 (mức hưởng) phải là 1, 2, 3, 4 hoặc 5",
+    "card.province": "ký tự 4–5 không phải mã tỉnh (danh mục 63/34 tỉnh, 97, 98)",
+    "card.bhxh_number": "ký tự 6–15 (mã số BHXH) phải là 10 chữ số",
+    "card.temporary": "mã tạm (mã tỉnh + '000') chỉ dùng cho thẻ TE1 hoặc HG4",
+}
 _ORDER = tuple(CARD_ERRORS)
 
 
@@ -82,6 +92,8 @@ class CardCheck:
 
 class CardError(PolicyInputError):
     """A card number that fails its check."""
+
+    code = "policy.card"
 
     def __init__(self, check: CardCheck) -> None:
         self.check = check

@@ -32,6 +32,14 @@ CITIZEN_ID_ERRORS = {
     "citizen_id.birth_mismatch": "the birth year does not match the birth date given",
     "citizen_id.sex_mismatch": "digit 4 does not match the sex given",
 }
+CITIZEN_ID_ERRORS_VI = {
+    "citizen_id.missing": "không có số định danh cá nhân",
+    "citizen_id.format": "số định danh cá nhân có đúng 12 chữ số",
+    "citizen_id.province": "chữ số 1–3 không phải mã tỉnh nơi đăng ký khai sinh",
+    "citizen_id.birth_year": "năm sinh (chữ số 4–6) sau ngày kiểm tra",
+    "citizen_id.birth_mismatch": "năm sinh không khớp ngày sinh đã cho",
+    "citizen_id.sex_mismatch": "chữ số thứ 4 không khớp giới tính đã cho",
+}
 _ORDER = tuple(CITIZEN_ID_ERRORS)
 _TWELVE = re.compile(r"^[0-9]{12}$")
 

@@ -96,6 +96,8 @@ Value = (
 class ParameterFileError(BhytError, ValueError):
     """A parameter file that does not follow the format; names the file and the key."""
 
+    code = "policy.parameter_file"
+
     def __init__(self, file: str, key: str, message: str) -> None:
         self.file, self.key = file, key
         where = f" at {key}" if key else ""
@@ -105,6 +107,8 @@ class ParameterFileError(BhytError, ValueError):
 class ParameterNotFoundError(BhytError, LookupError):
     """No value of a parameter is in force on the date asked for."""
 
+    code = "policy.no_rules"
+
     def __init__(self, name: str, at: date, detail: str) -> None:
         self.name, self.at = name, at
         super().__init__(f"Parameter '{name}' has no value on {at.isoformat()}: {detail}")
@@ -112,6 +116,8 @@ class ParameterNotFoundError(BhytError, LookupError):
 
 class ParameterTypeError(BhytError, TypeError):
     """A parameter read as a kind other than the one its file declares (a programming error)."""
+
+    code = "policy.parameter_type"
 
 
 @dataclass(frozen=True)

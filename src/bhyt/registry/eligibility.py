@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bhyt.policy.benefit import copay_exemption_applies
-from bhyt.policy.card import CARD_ERRORS, check_card
-from bhyt.policy.citizen_id import CITIZEN_ID_ERRORS, check_citizen_id
+from bhyt.policy.card import CARD_ERRORS, CARD_ERRORS_VI, check_card
+from bhyt.policy.citizen_id import CITIZEN_ID_ERRORS, CITIZEN_ID_ERRORS_VI, check_citizen_id
 from bhyt.policy.params import ParameterNotFoundError, ParameterSet
 from bhyt.policy.route import walk_in_route
 
@@ -81,10 +81,12 @@ class Period(NamedTuple):
 
 @dataclass(frozen=True)
 class Eligibility:
-    """The answer at the counter (``outcome``: covered, not_covered, not_found, malformed)."""
+    """The answer at the counter (``outcome``: covered, not_covered, not_found, malformed), its
+    message in English (``message``) and Vietnamese (``message_vi``); :meth:`as_json` gives one."""
 
     outcome: str
     message: str
+    message_vi: str
     covered: bool = False
     card: str | None = None
     cards: tuple[str, ...] = ()
@@ -102,8 +104,11 @@ class Eligibility:
     route_code: str | None = None
     facility_contracted: bool | None = None  # None when no facility was given
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, lang: str = "vi") -> dict[str, Any]:
         out = dict(self.__dict__)
+        vi = out.pop("message_vi")
+        if lang == "vi":
+            out["message"] = vi
         out["cards"] = list(self.cards)
         for k in ("valid_from", "valid_to", "five_year_date"):
             out[k] = out[k].isoformat() if out[k] is not None else None
@@ -221,40 +226,74 @@ class CardIndex:
         try:
             return self._check(params, at, card, citizen_id, facility, inpatient)
         except ParameterNotFoundError as exc:  # a date before (or after) the rules the registry holds
-            return Eligibility("malformed", f"date {at}: no rules of cover in force then ({exc})")
+            return Eligibility(
+                "malformed",
+                f"date {at}: no rules of cover in force then ({exc})",
+                f"ngày {at}: chưa có quy định về thẻ BHYT có hiệu lực ({exc})",
+            )
 
     def _check(self, params: ParameterSet, at: date, card: str | None, citizen_id: str | None, facility: str | None,
                inpatient: bool) -> Eligibility:  # fmt: skip
         if card:
             checked = check_card(card, params, at)
             if checked.error is not None:
-                return Eligibility("malformed", f"card {card!r}: {CARD_ERRORS[checked.error][1]}")
+                return Eligibility(
+                    "malformed",
+                    f"card {card!r}: {CARD_ERRORS[checked.error][1]}",
+                    f"thẻ {card!r}: {CARD_ERRORS_VI[checked.error]}",
+                )
             periods = self.periods_for_card(card)
         elif citizen_id:
             cid = check_citizen_id(citizen_id, params, at)
             if cid.error is not None:
-                return Eligibility("malformed", f"citizen ID {citizen_id!r}: {CITIZEN_ID_ERRORS[cid.error]}")
+                return Eligibility(
+                    "malformed",
+                    f"citizen ID {citizen_id!r}: {CITIZEN_ID_ERRORS[cid.error]}",
+                    f"số định danh {citizen_id!r}: {CITIZEN_ID_ERRORS_VI[cid.error]}",
+                )
             periods = self.periods_for_citizen(citizen_id)
         else:
-            return Eligibility("malformed", "give a card number or a 12-digit citizen ID")
+            return Eligibility(
+                "malformed",
+                "give a card number or a 12-digit citizen ID",
+                "nhập mã thẻ BHYT hoặc số định danh cá nhân 12 chữ số",
+            )
         if facility is not None and facility not in self.facilities:
-            return Eligibility("malformed", f"facility {facility!r} is not a facility in the registry")
+            return Eligibility(
+                "malformed",
+                f"facility {facility!r} is not a facility in the registry",
+                f"cơ sở {facility!r} không có trong danh mục cơ sở KCB",
+            )
         if not periods:
-            return Eligibility("not_found", "no card or person with this number in the registry")
+            return Eligibility(
+                "not_found",
+                "no card or person with this number in the registry",
+                "không tìm thấy thẻ hoặc người có số này",
+            )
         valid = [p for p in periods if p.valid_from <= at and (p.valid_to is None or at <= p.valid_to)]
         if valid:
-            return self._answer("covered", "covered", valid[-1], params, at, facility, inpatient)
+            return self._answer(
+                "covered", ("covered", "thẻ còn giá trị sử dụng"), valid[-1], params, at, facility, inpatient
+            )
         started = [p for p in periods if p.valid_from <= at]  # the last period before the date, else the next one
         nearest = started[-1] if started else periods[0]
-        return self._answer("not_covered", "no card valid on this date", nearest, params, at, facility, inpatient)
+        return self._answer(
+            "not_covered",
+            ("no card valid on this date", "không có thẻ còn giá trị vào ngày này"),
+            nearest,
+            params,
+            at,
+            facility,
+            inpatient,
+        )
 
     def _level_rates(self, params: ParameterSet, at: date) -> Mapping[str, Decimal]:
         if at not in self._rates:  # the same few dates all day at the counter
             self._rates[at] = params.percent_by_code("benefit.level_rate", at)
         return self._rates[at]
 
-    def _answer(self, outcome: str, message: str, p: Period, params: ParameterSet, at: date, facility: str | None,
-                inpatient: bool) -> Eligibility:  # fmt: skip
+    def _answer(self, outcome: str, messages: tuple[str, str], p: Period, params: ParameterSet, at: date,
+                facility: str | None, inpatient: bool) -> Eligibility:  # fmt: skip
         if p.only_card or not p.citizen_id:
             cards: tuple[str, ...] = (p.card,)
         else:
@@ -267,7 +306,10 @@ class CardIndex:
             f = self.facilities[facility]
             contracted = f.contracted(at)
             if covered and not contracted:
-                message = f"covered, but facility {facility} holds no contract with the fund on {at}: emergencies only"
+                messages = (
+                    f"covered, but facility {facility} holds no contract with the fund on {at}: emergencies only",
+                    f"thẻ còn giá trị, nhưng cơ sở {facility} không có hợp đồng KCB BHYT ngày {at}: chỉ cấp cứu",
+                )
             elif covered:
                 home = self.facilities.get(p.registered_facility)
                 route = walk_in_route(params, at, f.kind, f.points, inpatient, p.living_area is not None,
@@ -275,7 +317,8 @@ class CardIndex:
                                       same_province=home is not None and home.province == f.province)  # fmt: skip
         return Eligibility(
             outcome=outcome,
-            message=message,
+            message=messages[0],
+            message_vi=messages[1],
             covered=covered,
             card=p.card,
             cards=cards,

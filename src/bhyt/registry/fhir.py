@@ -19,6 +19,10 @@ FACILITY_SYSTEM = "urn:vn:bhyt:facility"  # MA_CSKCB
 
 
 class FhirInputError(BhytError):
+    """A FHIR eligibility request that cannot be read: ``where`` names the element."""
+
+    code = "registry.fhir"
+
     def __init__(self, where: str, message: str) -> None:
         super().__init__(message)
         self.where = where

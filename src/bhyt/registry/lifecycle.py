@@ -32,6 +32,9 @@ class RegistryRuleError(BhytError, ValueError):
     """A change the registry's rules refuse: ``code`` names the rule, ``status`` the HTTP answer
     (404 unknown person, 409 conflicts with the record, 422 an invalid request)."""
 
+    code = "registry.rule"
+    exit_code = 1  # the change was tried and refused
+
     def __init__(self, code: str, status: int, message: str) -> None:
         self.code, self.status = code, status
         super().__init__(f"{code}: {message}")

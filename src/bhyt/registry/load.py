@@ -38,6 +38,8 @@ FILES = {
 class RegistryInputError(BhytError, ValueError):
     """A registry folder that cannot be loaded: which file and what is wrong."""
 
+    code = "registry.input"
+
 
 @dataclass(frozen=True)
 class Loaded:

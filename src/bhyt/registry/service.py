@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Executable, and_, case, func, or_, select
 
-from bhyt.assessment.models import AssessedClaim
-from bhyt.assessment.store import latest_decisions
+from bhyt.assessment.store import copay_by_card_year, visits_on_cards
+from bhyt.errors import BhytError
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
 from bhyt.registry.dues import COLUMNS as DUE_COLUMNS
@@ -21,8 +21,14 @@ from bhyt.registry.eligibility import COLUMNS, CardIndex, Facility, Period
 from bhyt.registry.models import Card, Employer, Household, Participation, Payment, Person
 from bhyt.registry.models import Facility as FacilityRow
 
-PAID_STATUSES = ("accepted", "partial", "review")
 CHUNK = 200_000
+
+
+class PersonNotFoundError(BhytError, LookupError):
+    """No person with that citizen ID in the registry."""
+
+    code = "registry.person_unknown"
+    exit_code = 1
 
 
 def card_index(engine: Engine) -> CardIndex:
@@ -53,8 +59,12 @@ def card_index(engine: Engine) -> CardIndex:
         columns_f = (FacilityRow.code, FacilityRow.province, FacilityRow.kind, FacilityRow.level, FacilityRow.points,
                      FacilityRow.contract_from, FacilityRow.contract_to)  # fmt: skip
         facilities = [Facility(*f) for f in conn.execute(select(*columns_f))]
-        copay = _copay_by_person_year(conn)
-    return CardIndex(periods, facilities, copay)
+        holders = dict(conn.execute(select(Card.number, Card.person_id).where(Card.superseded_at.is_(None))).all())
+    copay: dict[tuple[int, int], int] = defaultdict(int)
+    for (number, year), paid in copay_by_card_year(engine).items():
+        if number in holders:
+            copay[(holders[number], year)] += paid
+    return CardIndex(periods, facilities, dict(copay))
 
 
 def _arrow(conn: Connection, query: Executable, schema: pa.Schema) -> pa.Table:
@@ -83,20 +93,11 @@ def person_periods(engine: Engine, person_id: int) -> list[Period]:
         return [Period(*row) for row in conn.execute(query)]
 
 
-def _copay_by_person_year(conn: Any) -> dict[tuple[int, int], int]:
-    latest = latest_decisions()
-    query = (
-        select(Card.person_id, AssessedClaim.admitted_at, AssessedClaim.assessed_copay)
-        .join(latest, latest.c.id == AssessedClaim.id)
-        .join(Card, and_(Card.number == AssessedClaim.card, Card.superseded_at.is_(None)))
-        .where(AssessedClaim.status.in_(PAID_STATUSES))
-        .distinct()
-    )
-    out: dict[tuple[int, int], int] = defaultdict(int)
-    for person, admitted, copay in conn.execute(query):
-        if admitted is not None:
-            out[(person, admitted.year)] += copay
-    return dict(out)
+def holder(engine: Engine, citizen_id: str) -> dict[str, str] | None:
+    """Who holds a citizen ID, as the counter confirms it: name and birth date (None when unknown)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(Person.name, Person.birth_date).where(Person.citizen_id == citizen_id)).first()
+    return None if row is None else {"name": row.name, "birth_date": row.birth_date.isoformat()}
 
 
 def person_record(
@@ -187,21 +188,11 @@ def household_due(
 
 
 def visits(engine: Engine, citizen_id: str) -> list[dict[str, Any]]:
-    """A person's assessed visits (the latest ordinary assessment of each claim on their cards):
-    where, when, the status, what was claimed and what the fund, they and outside the scope paid."""
-    latest = latest_decisions()
+    """A person's assessed visits on any of their cards, as the assessment records them."""
     cards = select(Card.number).join(Person, Person.id == Card.person_id).where(Person.citizen_id == citizen_id)
-    keep = ("facility", "claim_id", "card", "status", "admitted_at", "discharged_at", "main_diagnosis",
-            "claimed_fund", "assessed_fund", "assessed_copay", "assessed_outside")  # fmt: skip
-    query = (
-        select(*(getattr(AssessedClaim, k) for k in keep))
-        .join(latest, latest.c.id == AssessedClaim.id)
-        .where(AssessedClaim.card.in_(cards))
-        .order_by(AssessedClaim.admitted_at)
-    )
     with engine.connect() as conn:
-        return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
-                for r in conn.execute(query).mappings()]  # fmt: skip
+        numbers = sorted({n for (n,) in conn.execute(cards)})
+    return visits_on_cards(engine, numbers)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bhyt.registry.models import AuditEntry
+from bhyt.security.models import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bhyt.errors import BhytError
+
 NOTE_LIMIT = 160
 
 
@@ -24,8 +26,10 @@ class Purpose(StrEnum):
     REPORTING = "reporting"  # statistics and reports
 
 
-class PurposeError(ValueError):
+class PurposeError(BhytError, ValueError):
     """An ``X-Purpose`` value that names no purpose code."""
+
+    code = "auth.purpose"
 
 
 def parse_purpose(header: str | None, default: Purpose) -> str:

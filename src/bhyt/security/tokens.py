@@ -15,6 +15,8 @@ ISSUER = "bhyt"
 class TokenError(BhytError):
     """A token that is missing, malformed, expired or not signed by us."""
 
+    code = "auth.token"
+
 
 def issue(secret: str, principal: Principal, ttl_seconds: int = 8 * 3600, now: float | None = None) -> str:
     at = int(now if now is not None else time.time())

@@ -7,7 +7,8 @@ from alembic import context
 import bhyt.assessment.models  # registers the assessment tables
 import bhyt.claims.models
 import bhyt.fraud.models
-import bhyt.registry.models  # noqa: F401  (registers the claims, assessment, detection and registry tables)
+import bhyt.registry.models
+import bhyt.security.models  # noqa: F401  (registers the claims, assessment, detection, registry and audit tables)
 from bhyt.db.models import Base
 
 connection = context.config.attributes["connection"]

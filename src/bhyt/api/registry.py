@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from bhyt.api.auth import purpose
-from bhyt.api.problems import problem
+from bhyt.api.http import language, problem, purpose
 from bhyt.policy.params import ParameterNotFoundError, ParameterSet
 from bhyt.registry import fhir, lifecycle
 from bhyt.registry.eligibility import Eligibility, today
@@ -178,7 +177,8 @@ def router(
         inpatient: Annotated[bool, Query(description="An inpatient stay (route code)")] = False,
     ) -> Any:
         answer = check(who, request, on or today(), card, citizen_id, facility, inpatient)
-        return Response(orjson.dumps(answer.as_json()), media_type="application/json")  # shape: EligibilityOut
+        body = orjson.dumps(answer.as_json(language(request)))  # shape: EligibilityOut
+        return Response(body, media_type="application/json", headers={"Content-Language": language(request)})
 
     @api.post("/fhir/CoverageEligibilityRequest", tags=["fhir"],
               summary="FHIR R4 CoverageEligibilityRequest → CoverageEligibilityResponse")  # fmt: skip

@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bhyt.console import console
+from bhyt.cli.common import DB, day, open_database, store_run
+from bhyt.cli.console import console
 from bhyt.errors import BhytError, PolicyInputError
 from bhyt.policy.benefit import FacilityLevel, Visit
 from bhyt.policy.card import check_card
@@ -26,10 +27,7 @@ app = typer.Typer(help="Policy parameters and payment rules as code.", no_args_i
 
 
 def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"expected a date YYYY-MM-DD, got {text!r}") from None
+    return day(text, "--date")
 
 
 DateOpt = Annotated[str, typer.Option("--date", "-d", help="As at this date, YYYY-MM-DD.")]
@@ -57,11 +55,6 @@ def _params(overrides: list[str] | None = None) -> ParameterSet:
         except BhytError as exc:
             raise typer.BadParameter(str(exc)) from None
     return params
-
-
-def _fail(exc: Exception | str) -> typer.Exit:
-    console(stderr=True).print(f"[red]error:[/red] {exc}")
-    return typer.Exit(2)
 
 
 @app.command()
@@ -170,15 +163,12 @@ def explain(
     """Price one visit and print every step with the parameter and legal source it used."""
     out = console()
     when, params = _date(at), _params(override)
-    try:
-        checked = check_card(card, params, when)
-        if not checked.valid:
-            raise PolicyInputError("card", card, checked.message)
-        assert checked.benefit_digit is not None
-        visit = Visit(checked.benefit_digit, visit_type, route, level, when, Decimal(0), exempt, living_area)
-        priced = price_visit(params, visit, [_line(s) for s in line])
-    except (BhytError, typer.BadParameter) as exc:
-        raise _fail(exc) from None
+    checked = check_card(card, params, when)
+    if not checked.valid:
+        raise PolicyInputError("card", card, checked.message)
+    assert checked.benefit_digit is not None
+    visit = Visit(checked.benefit_digit, visit_type, route, level, when, Decimal(0), exempt, living_area)
+    priced = price_visit(params, visit, [_line(s) for s in line])
     out.print(
         f"[bold]Visit on {when}[/bold]: card {card} (group {checked.group}, benefit digit "
         f"{checked.benefit_digit}), MA_LOAI_KCB {visit_type}, route {route}, {level.value} level"
@@ -212,26 +202,15 @@ def explain(
 
 @app.command()
 def publish(
-    db: Annotated[
-        str, typer.Option(help="Database URL (sqlite:///bhyt.db, postgresql+psycopg://…).")
-    ] = "sqlite:///bhyt.db",
+    db: DB = None,
 ) -> None:
     """Publish every parameter's history to the database, for SQL reports and engines."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bhyt.db import connect
     from bhyt.db.policy_store import publish as publish_values
 
-    out = console()
-    try:
-        engine = connect(db)
-        try:
-            count = publish_values(engine, default_parameters())
-        finally:
-            engine.dispose()
-    except SQLAlchemyError as exc:  # a database that cannot be reached or written: say so, no traceback
-        raise _fail(f"cannot publish to {db}: {exc.__class__.__name__}: {exc}") from None
-    out.print(f"published {count} dated values to {db} (table policy_parameter_value)")
+    engine = open_database(db, create=True)
+    url = engine.url
+    count = store_run(engine, "parameter history", lambda e: publish_values(e, default_parameters()))
+    console().print(f"published {count} dated values to {url} (table policy_parameter_value)")
 
 
 @app.command("check-card")
@@ -276,26 +255,23 @@ def contribution_cmd(
     """A person's contribution for a period, by payer."""
     out = console()
     params, first = default_parameters(), _date(start)
-    try:
-        c = contribution(
-            params,
-            group=group,
-            start=first,
-            months=months,
-            income=income,
-            household_position=position,
-            subsidy_key=subsidy_key,
-        )
-        m = monthly_contribution(
-            params,
-            group=group,
-            month=first,
-            income=income,
-            household_position=position,
-            subsidy_key=subsidy_key,
-        )
-    except BhytError as exc:
-        raise _fail(exc) from None
+    c = contribution(
+        params,
+        group=group,
+        start=first,
+        months=months,
+        income=income,
+        household_position=position,
+        subsidy_key=subsidy_key,
+    )
+    m = monthly_contribution(
+        params,
+        group=group,
+        month=first,
+        income=income,
+        household_position=position,
+        subsidy_key=subsidy_key,
+    )
     table = Table(title=f"Contribution of a {group} participant, {months} months from {first:%Y-%m}")
     for col in ("", "total", "employer", "person", "state", "social insurance"):
         table.add_column(col, justify="right")

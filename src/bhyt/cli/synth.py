@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bhyt.console import console
+from bhyt.cli.console import console
 from bhyt.synth import reference as ref
 from bhyt.synth.run import SynthConfig, synthesize
 

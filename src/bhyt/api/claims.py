@@ -12,8 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine, select
 
-from bhyt.api.auth import purpose
-from bhyt.api.problems import problem
+from bhyt.api.http import language, problem, purpose
 from bhyt.claims import fhir
 from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhir
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
@@ -50,9 +49,13 @@ def router(
     async def submit(
         who: caller,
         request: Request,
-        lang: Annotated[Literal["vi", "en"], Query(description="Language of the messages")] = "vi",
+        lang: Annotated[
+            Literal["vi", "en"] | None,
+            Query(description="Language of the messages (default: Accept-Language, else vi)"),
+        ] = None,
         name: Annotated[str, Query(max_length=255, description="The file name to record")] = "upload",
     ) -> Response:
+        lang = language(request, lang)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in XML_TYPES + FHIR_TYPES:
             return problem(415, "Unsupported media type", f"send {' or '.join(XML_TYPES + FHIR_TYPES)}, not {kind!r}")

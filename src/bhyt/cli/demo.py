@@ -22,14 +22,15 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from bhyt.assessment.commands import summary as assessment_summary
-from bhyt.assessment.commands import write_run
 from bhyt.assessment.engine import assess
 from bhyt.assessment.inputs import load
 from bhyt.assessment.outcome import facility_summary, largest_reductions, objects
 from bhyt.assessment.store import RunInfo, history, save
-from bhyt.claims.commands import run_ingest, summary
 from bhyt.claims.lake import export_lake
+from bhyt.cli.assessment import summary as assessment_summary
+from bhyt.cli.assessment import write_run
+from bhyt.cli.claims import run_ingest, summary
+from bhyt.cli.synth import summary_table
 from bhyt.db import connect
 from bhyt.policy.benefit import FacilityLevel, Visit
 from bhyt.policy.card import parse_card
@@ -39,7 +40,6 @@ from bhyt.policy.params import ParameterSet, default_parameters
 from bhyt.policy.split import Line, price_visit
 from bhyt.registry.load import load_registry
 from bhyt.registry.service import card_index, collection
-from bhyt.synth.commands import summary_table
 from bhyt.synth.run import SynthConfig, synthesize
 
 DEMO_OUT = Path("out/demo")
@@ -323,13 +323,15 @@ def assessment(console: Console, lake: Path, nation: Path) -> None:
 
 def detection(console: Console, run: Path, labels: Path) -> None:
     """Rank the assessed claims and facilities by the risk of abuse; measure it against the truth."""
-    from bhyt.fraud.commands import show_evaluation, show_worklist
+    from bhyt.cli.fraud import show_evaluation, show_worklist
     from bhyt.fraud.service import run_detection
     from bhyt.fraud.store import save as save_detection
+    from bhyt.reports.fraud import write_report
 
     started = time.perf_counter()
     done = run_detection(run, labels=labels, lang="en")
-    d, ev, folder = done.detection, done.evaluation, done.paths["report"].parent
+    write_report(done, str(run), "en")
+    d, ev, folder = done.detection, done.evaluation, done.folder
     assert ev is not None
     engine = connect(f"sqlite:///{DEMO_DB}")
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,67 +13,62 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
-from bhyt.console import console
-from bhyt.db import DEFAULT_URL
-from bhyt.db.commands import open_database
+from bhyt.cli.common import DB, day, maybe_day, moment, month, open_database
+from bhyt.cli.console import Lang, console
 from bhyt.policy.params import ParameterNotFoundError, default_parameters
 from bhyt.registry import lifecycle
 from bhyt.registry.eligibility import today
 from bhyt.registry.lifecycle import Change, RegistryRuleError
-from bhyt.registry.load import RegistryInputError, load_registry
-from bhyt.registry.service import COLLECTION_STATUSES, card_index, collection, monthly_changes, person_record
+from bhyt.registry.load import load_registry
+from bhyt.registry.service import (
+    COLLECTION_STATUSES,
+    PersonNotFoundError,
+    card_index,
+    collection,
+    holder,
+    monthly_changes,
+    person_record,
+)
 from bhyt.security.audit import AuditLog
 from bhyt.security.purposes import Purpose
 
 app = typer.Typer(no_args_is_help=True, help="The registry: people, households, participation, cards.")
-DB = Annotated[str, typer.Option(help="Database URL; created and migrated when new.")]
 
 
 @app.command("load")
 def load(
     folder: Annotated[Path, typer.Argument(help="A registry folder (bhyt synth's OUT/registry, or OUT itself).")],
-    db: DB = DEFAULT_URL,
+    db: DB = None,
 ) -> None:
     """Replace the registry with a folder's facilities, people and cards (one transaction)."""
     err = console(stderr=True)
     if (folder / "registry").is_dir():
         folder = folder / "registry"
-    engine = open_database(db, err)
+    engine = open_database(db, create=True)
     try:
         with err.status("loading the registry"):
             loaded = load_registry(engine, folder, default_parameters())
-    except RegistryInputError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    table = Table("what", "rows", title=f"Registry loaded into {db}")
+    table = Table("what", "rows", title=f"Registry loaded into {engine.url}")
     for name, n in loaded.__dict__.items():
         table.add_row(name, f"{n:,}")
     console().print(table)
 
 
-def _month(text: str) -> date:
-    """A --month option's first day."""
-    try:
-        return date.fromisoformat(f"{text}-01")
-    except ValueError:
-        raise typer.BadParameter(f"--month takes YYYY-MM, got {text!r}") from None
-
-
 @app.command("changes")
 def changes(
-    month: Annotated[str, typer.Option(help="YYYY-MM")],
-    db: DB = DEFAULT_URL,
+    month_text: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    db: DB = None,
 ) -> None:
     """The month's increase and decrease lists (danh sách tăng/giảm), per paying unit."""
-    first = _month(month)
-    engine = open_database(db, console(stderr=True))
+    first = month(month_text)
+    engine = open_database(db)
     try:
         rows = monthly_changes(engine, first)
     finally:
         engine.dispose()
-    table = Table("paying unit", "list", "citizen ID", "group", "on", title=f"Increases and decreases, {month}")
+    table = Table("paying unit", "list", "citizen ID", "group", "on", title=f"Increases and decreases, {month_text}")
     for c in rows:
         table.add_row(c.payer, c.kind, c.citizen_id, c.group, c.on.isoformat())
     console().print(table)
@@ -82,18 +76,18 @@ def changes(
 
 @app.command("contributions")
 def contributions(
-    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    month_text: Annotated[str, typer.Option("--month", help="YYYY-MM")],
     status: Annotated[
         str | None, typer.Option(help="Only units with this status (paid, late, partial, unpaid).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per paying unit on stdout.")] = False,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
 ) -> None:
     """Contributions due and collected per paying unit for a month: arrears and late payers."""
-    first = _month(month)
+    first = month(month_text)
     if status is not None and status not in COLLECTION_STATUSES:
         raise typer.BadParameter(f"--status takes one of {', '.join(COLLECTION_STATUSES)}, got {status!r}")
-    engine = open_database(db, console(stderr=True))
+    engine = open_database(db)
     try:
         rows = collection(engine, default_parameters(), first)
     finally:
@@ -104,7 +98,7 @@ def contributions(
                 print(json.dumps(r, ensure_ascii=False))
         return
     by_funding = Table("funding", "units", "people", "due", "paid", "outstanding", "rate", "late", "partial", "unpaid",
-                       title=f"Contributions for {month} (VND)")  # fmt: skip
+                       title=f"Contributions for {month_text} (VND)")  # fmt: skip
     for funding in sorted({r["funding"] for r in rows}):
         mine = [r for r in rows if r["funding"] == funding]
         due, paid = sum(r["total"] for r in mine), sum(r["paid"] for r in mine)
@@ -130,16 +124,19 @@ def check(
     citizen_id: Annotated[str | None, typer.Option(help="12-digit citizen ID.")] = None,
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default today).")] = None,
     facility: Annotated[str | None, typer.Option(help="Facility code, for the route code.")] = None,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
+    lang: Lang = "vi",
 ) -> None:
-    """The card check the counter gets, as JSON."""
-    engine = open_database(db, console(stderr=True))
+    """The card check the counter gets, as JSON, with the holder's name and birth date so that the
+    clerk can confirm who stands at the counter."""
+    at = day(on, "--date") if on else today()
+    engine = open_database(db)
     try:
-        index = card_index(engine)
+        answer = card_index(engine).check(default_parameters(), at, card, citizen_id, facility).as_json(lang)
+        answer["holder"] = holder(engine, answer["citizen_id"]) if answer["citizen_id"] else None
     finally:
         engine.dispose()
-    at = date.fromisoformat(on) if on else today()
-    print(json.dumps(index.check(default_parameters(), at, card, citizen_id, facility).as_json(), ensure_ascii=False))
+    print(json.dumps(answer, ensure_ascii=False))
 
 
 card = typer.Typer(no_args_is_help=True, help="Change one person's cover: issue, renew, change group, lapse, …")
@@ -151,28 +148,15 @@ EMPLOYER = Annotated[str | None, typer.Option(help="Employer code (employer-fund
 INCOME = Annotated[int | None, typer.Option(min=0, help="Monthly salary, pension or benefit (đồng).")]
 
 
-def _day(text: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{flag} takes YYYY-MM-DD, got {text!r}") from None
-
-
-def _maybe_day(text: str | None, flag: str) -> date | None:
-    return None if text is None else _day(text, flag)
-
-
-def _apply(db: str, operator: str, action: str, citizen_id: str, do: Callable[[Engine], Change]) -> None:
-    err = console(stderr=True)
-    engine = open_database(db, err)
+def _apply(db: str | None, operator: str, action: str, citizen_id: str, do: Callable[[Engine], Change]) -> None:
+    engine = open_database(db)
     audit = AuditLog(engine)
     try:
         done = do(engine)
         audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "allowed")
-    except (RegistryRuleError, ParameterNotFoundError) as exc:
+    except (RegistryRuleError, ParameterNotFoundError):
         audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "refused")
-        err.print(f"[red]refused:[/red] {exc}")
-        raise typer.Exit(1) from None
+        raise
     finally:
         audit.close()  # writes what it holds
         engine.dispose()
@@ -190,11 +174,11 @@ def issue(
     valid_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: open).")] = None,
     employer: EMPLOYER = None,
     income: INCOME = None,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
     operator: OPERATOR = "operator",
 ) -> None:
     """Issue a card: a new period of cover."""
-    start, end = _day(valid_from, "--valid-from"), _maybe_day(valid_to, "--valid-to")
+    start, end = day(valid_from, "--valid-from"), maybe_day(valid_to, "--valid-to")
     _apply(db, operator, "card.issue", citizen_id, lambda e: lifecycle.issue_card(
         e, default_parameters(), citizen_id, group, start, end, registered_facility, employer=employer,
         income=income))  # fmt: skip
@@ -204,11 +188,11 @@ def issue(
 def renew(
     citizen_id: CITIZEN,
     valid_to: Annotated[str, typer.Option(help="YYYY-MM-DD: the renewed period's last day.")],
-    db: DB = DEFAULT_URL,
+    db: DB = None,
     operator: OPERATOR = "operator",
 ) -> None:
     """Renew the latest period to a new end date."""
-    end = _day(valid_to, "--valid-to")
+    end = day(valid_to, "--valid-to")
     _apply(db, operator, "card.renew", citizen_id, lambda e: lifecycle.renew_card(e, default_parameters(),
                                                                                   citizen_id, end))  # fmt: skip
 
@@ -220,22 +204,22 @@ def change_group(
     on: ON,
     employer: EMPLOYER = None,
     income: INCOME = None,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
     operator: OPERATOR = "operator",
 ) -> None:
     """Insure the person through another group from a date (a new card number)."""
-    day = _day(on, "--on")
+    when = day(on, "--on")
     _apply(db, operator, "card.change_group", citizen_id,
-           lambda e: lifecycle.change_group(e, default_parameters(), citizen_id, group, day, employer,
+           lambda e: lifecycle.change_group(e, default_parameters(), citizen_id, group, when, employer,
                                             income))  # fmt: skip
 
 
 @card.command("lapse")
-def lapse(citizen_id: CITIZEN, on: ON, db: DB = DEFAULT_URL, operator: OPERATOR = "operator") -> None:
+def lapse(citizen_id: CITIZEN, on: ON, db: DB = None, operator: OPERATOR = "operator") -> None:
     """End cover the day before a date."""
-    day = _day(on, "--on")
+    when = day(on, "--on")
     _apply(db, operator, "card.lapse", citizen_id,
-           lambda e: lifecycle.lapse_card(e, default_parameters(), citizen_id, day))  # fmt: skip
+           lambda e: lifecycle.lapse_card(e, default_parameters(), citizen_id, when))  # fmt: skip
 
 
 @card.command("change-facility")
@@ -243,13 +227,13 @@ def change_facility(
     citizen_id: CITIZEN,
     facility: Annotated[str, typer.Option(help="The new registered primary facility code.")],
     on: ON,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
     operator: OPERATOR = "operator",
 ) -> None:
     """Register the person at another primary facility (at the start of a quarter)."""
-    day = _day(on, "--on")
+    when = day(on, "--on")
     _apply(db, operator, "card.change_facility", citizen_id,
-           lambda e: lifecycle.change_facility(e, default_parameters(), citizen_id, facility, day))  # fmt: skip
+           lambda e: lifecycle.change_facility(e, default_parameters(), citizen_id, facility, when))  # fmt: skip
 
 
 @card.command("correct")
@@ -259,12 +243,12 @@ def correct(
     valid_from: Annotated[str | None, typer.Option(help="Corrected first day.")] = None,
     valid_to: Annotated[str | None, typer.Option(help="Corrected last day.")] = None,
     registered_facility: Annotated[str | None, typer.Option(help="Corrected registered facility.")] = None,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
     operator: OPERATOR = "operator",
 ) -> None:
     """Correct a recorded period; the wrong row is kept as what the record held."""
-    fields = {k: v for k, v in (("valid_from", _maybe_day(valid_from, "--valid-from")),
-                                ("valid_to", _maybe_day(valid_to, "--valid-to")),
+    fields = {k: v for k, v in (("valid_from", maybe_day(valid_from, "--valid-from")),
+                                ("valid_to", maybe_day(valid_to, "--valid-to")),
                                 ("registered_facility", registered_facility)) if v is not None}  # fmt: skip
     _apply(db, operator, "card.correct", citizen_id,
            lambda e: lifecycle.correct_card(e, default_parameters(), citizen_id, card_id, **fields))  # fmt: skip
@@ -275,19 +259,15 @@ def show(
     citizen_id: CITIZEN,
     known_at: Annotated[str | None, typer.Option(help="YYYY-MM-DD[THH:MM:SS]: what the record held then.")] = None,
     history: Annotated[bool, typer.Option(help="Every row ever recorded, superseded ones too.")] = False,
-    db: DB = DEFAULT_URL,
+    db: DB = None,
 ) -> None:
     """A person's record (participation and card periods, with when each was recorded), as JSON."""
-    try:
-        at = datetime.fromisoformat(known_at) if known_at else None
-    except ValueError:
-        raise typer.BadParameter(f"--known-at takes YYYY-MM-DD[THH:MM:SS], got {known_at!r}") from None
-    engine = open_database(db, console(stderr=True))
+    at = moment(known_at, "--known-at")
+    engine = open_database(db)
     try:
         record = person_record(engine, citizen_id, at, history)
     finally:
         engine.dispose()
     if record is None:
-        console(stderr=True).print(f"[red]error:[/red] no person with citizen ID {citizen_id}")
-        raise typer.Exit(1)
+        raise PersonNotFoundError(f"no person with citizen ID {citizen_id}")
     print(json.dumps(record, ensure_ascii=False, default=str))

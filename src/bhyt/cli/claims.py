@@ -11,21 +11,30 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from bhyt.claims.ingest import STATUSES, Receipt, ingest_paths, reading_pool
 from bhyt.claims.lake import export_lake
-from bhyt.console import console
-from bhyt.db import DEFAULT_URL
-from bhyt.db.commands import open_database
+from bhyt.cli.common import DB, open_database, progress
+from bhyt.cli.console import Lang, console, table, word
+from bhyt.errors import BhytError, DatabaseError
+
+
+class NothingIngestedError(BhytError):
+    """``bhyt ingest`` found files but could read none of them: every receipt is ``rejected``."""
+
+    code = "claims.nothing_ingested"
+    exit_code = 1
 
 
 def _files(paths: list[Path]) -> list[Path]:
     """Files as given, folders expanded to their *.xml (GIAMDINHHS) and *.json (FHIR) files, sorted."""
     out: list[Path] = []
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise typer.BadParameter(f"no such file or folder: {', '.join(missing)}", param_hint="PATHS")
     for p in paths:
         found = (
             [q for q in p.rglob("*") if q.suffix.lower() in (".xml", ".json") and q.is_file()] if p.is_dir() else [p]
@@ -36,27 +45,35 @@ def _files(paths: list[Path]) -> list[Path]:
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="GIAMDINHHS XML or FHIR JSON files, or folders of them.")],
-    db: Annotated[str, typer.Option(help="Database URL; created and migrated when new.")] = DEFAULT_URL,
+    db: DB = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines on stdout, one object per HOSO.")] = False,
-    lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+    lang: Lang = "vi",
     batch: Annotated[int, typer.Option(min=1, help="HOSO per transaction (receipts follow each commit).")] = 1000,
     workers: Annotated[
         int | None, typer.Option(help="Processes reading files (default: one per core for 64 files or more).")
     ] = None,
 ) -> None:
-    """Ingest claim files: validate, store durably and idempotently, and answer each HOSO."""
-    if lang not in ("vi", "en"):
-        raise typer.BadParameter(f"--lang takes vi or en, got {lang!r}")
+    """Ingest claim files: validate, store durably and idempotently, and answer each HOSO.
+
+    Exit code 0 when something was received, 1 when no file could be read, 2 for a path that does not
+    exist or a database that cannot be used."""
+    files = _files(paths)
     err = console(stderr=True)
-    engine = open_database(db, err)
+    engine = open_database(db, create=True)
     try:
-        counts, first = run_ingest(engine, _files(paths), lang, batch, workers, err, print_json if as_json else None)
+        counts, first = run_ingest(engine, files, lang, batch, workers, err, print_json if as_json else None)
     except OperationalError as exc:
-        err.print(f"[red]error:[/red] the database {db} failed: {exc.orig or exc}; what was acknowledged is stored")
-        raise typer.Exit(2) from None
+        raise DatabaseError(
+            f"the database {engine.url} failed: {exc.orig or exc}; what was acknowledged is stored"
+        ) from None
     finally:
         engine.dispose()
-    err.print(summary(counts, first))
+    err.print(summary(counts, first, lang))
+    if sum(counts.values()) == counts["rejected"]:
+        where = ", ".join(str(p) for p in paths)
+        raise NothingIngestedError(
+            f"no claim could be read from {where}" if files else f"no claim files (*.xml, *.json) under {where}"
+        )
 
 
 def print_json(receipt: Receipt) -> None:
@@ -72,9 +89,8 @@ def run_ingest(engine: Engine, files: list[Path], lang: str, batch: int, workers
         workers = (os.cpu_count() or 1) if len(files) >= 64 else 0
     pool = reading_pool(workers)  # before the progress bar's thread starts
     try:
-        with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                      TimeElapsedColumn(), console=err, transient=True) as bar:  # fmt: skip
-            task = bar.add_task("files", total=len(files))
+        with progress(err) as bar:
+            task = bar.add_task("ingest (files)", total=len(files))
             for receipts in ingest_paths(engine, files, lang, pool=pool, batch_claims=batch):
                 for r in receipts:
                     counts[r.status] += 1
@@ -91,30 +107,27 @@ def run_ingest(engine: Engine, files: list[Path], lang: str, batch: int, workers
 
 def export(
     out: Annotated[Path, typer.Option(help="Folder to write the lake under (OUT/lake/...).")],
-    db: Annotated[str, typer.Option(help="Database URL of the claims store.")] = DEFAULT_URL,
+    db: DB = None,
 ) -> None:
     """Export the current version of every active stored claim to the Parquet claims lake."""
     err = console(stderr=True)
-    engine = open_database(db, err)
+    engine = open_database(db)
     try:
         counts = export_lake(engine, out)
     finally:
         engine.dispose()
-    table = Table(title=f"Claims lake {out / 'lake'}")
-    table.add_column("dataset")
-    table.add_column("rows", justify="right")
+    t = table("dataset", "rows", title=f"Claims lake {out / 'lake'}")
     for name, n in counts.items():
-        table.add_row(name, f"{n:,}")
-    err.print(table)
+        t.add_row(name, f"{n:,}")
+    err.print(t)
 
 
-def summary(counts: Counter[str], first: dict[str, str]) -> Table:
-    table = Table(title="Intake")
-    for col in ("status", "HOSO", "first finding"):
-        table.add_column(col, justify="right" if col == "HOSO" else "left")
+def summary(counts: Counter[str], first: dict[str, str], lang: str = "vi") -> Table:
+    t = table("status", "HOSO", "first finding", title="Intake", lang=lang)
+    t.columns[1].justify = "right"
     for status in STATUSES:
-        table.add_row(status, f"{counts.get(status, 0):,}", first.get(status, ""))
-    return table
+        t.add_row(word(status, lang), f"{counts.get(status, 0):,}", first.get(status, ""))
+    return t
 
 
 __all__ = ["Receipt", "export", "ingest"]

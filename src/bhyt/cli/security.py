@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from bhyt.api.settings import Settings, SettingsError
-from bhyt.console import console
-from bhyt.db import DEFAULT_URL
-from bhyt.db.commands import open_database
+from bhyt.cli.common import DB, moment, open_database, settings
+from bhyt.cli.console import console
 from bhyt.security.audit import entries
 from bhyt.security.purposes import Purpose
 from bhyt.security.roles import Principal, Role
@@ -27,18 +24,16 @@ def token(
     hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Valid for this many hours.")] = 8,
 ) -> None:
     """Print a bearer token signed with BHYT_TOKEN_SECRET."""
-    err = console(stderr=True)
+    secret = settings().secret()
     try:
-        settings = Settings.from_env()
         who = Principal(subject, role, facility, province, citizen_id)
-    except (SettingsError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    print(issue(settings.token_secret, who, hours * 3600))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    print(issue(secret, who, hours * 3600))
 
 
 def audit(
-    db: Annotated[str, typer.Option(help="Database URL.")] = DEFAULT_URL,
+    db: DB = None,
     subject: Annotated[str | None, typer.Option(help="Only this caller.")] = None,
     target: Annotated[str | None, typer.Option(help="Only reads of this card number or citizen ID.")] = None,
     since: Annotated[str | None, typer.Option(help="From this time (YYYY-MM-DD[THH:MM]).")] = None,
@@ -46,11 +41,8 @@ def audit(
     purpose: Annotated[Purpose | None, typer.Option(help="Only for this purpose code.")] = None,
 ) -> None:
     """Who read whose data, when and why."""
-    try:
-        start = datetime.fromisoformat(since) if since else None
-    except ValueError:
-        raise typer.BadParameter(f"--since takes YYYY-MM-DD[THH:MM], got {since!r}") from None
-    engine = open_database(db, console(stderr=True))
+    start = moment(since, "--since")
+    engine = open_database(db)
     try:
         rows = entries(engine, subject, target, start, limit, purpose.value if purpose else None)
     finally:

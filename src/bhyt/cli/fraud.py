@@ -1,67 +1,69 @@
-"""``bhyt detect ASSESS_OUT [--evaluate LABELS]`` and ``bhyt detect train``."""
+"""``bhyt detect [run] ASSESS_OUT [--evaluate LABELS]`` and ``bhyt detect train``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
-from bhyt.console import console
-from bhyt.db.commands import open_database, store_run
+from bhyt.cli.common import open_database, store_run
+from bhyt.cli.console import Lang, console
 from bhyt.fraud.evaluate import BUDGETS, Evaluation
-from bhyt.fraud.features import DetectInputError
-from bhyt.fraud.model import ModelError
 from bhyt.fraud.patterns import PATTERNS
 
-TRAIN = "train"
+
+class _DetectGroup(TyperGroup):
+    """``bhyt detect ASSESS_OUT …`` runs ``detect run``; ``bhyt detect train …`` is its own subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click Context
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
 
 
-def detect_cmd(
-    target: Annotated[
-        str, typer.Argument(metavar="ASSESS_OUT", help="The --out folder of `bhyt assess`, or `train` to retrain.")
-    ],
+detect_app = typer.Typer(
+    cls=_DetectGroup,
+    no_args_is_help=True,
+    help="Abuse and fraud detection: `bhyt detect ASSESS_OUT` ranks an assessment run; `bhyt detect train` retrains.",
+)
+
+
+@detect_app.command("run")
+def detect_run(
+    run: Annotated[Path, typer.Argument(metavar="ASSESS_OUT", help="The --out folder of `bhyt assess`.")],
     evaluate_labels: Annotated[
         Path | None, typer.Option("--evaluate", help="The synthetic nation's labels.parquet: measure the ranking.")
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for the worklists and report (default ASSESS_OUT/detect).")
-    ] = (None),
+    ] = None,
     top: Annotated[int | None, typer.Option(min=1, help="Claims on the worklist (default the top 1%, ≥ 100).")] = None,
-    lang: Annotated[str, typer.Option(help="Language of the explanations: vi or en.")] = "vi",
+    lang: Lang = "vi",
     db: Annotated[str | None, typer.Option(help="Database URL: the run and its worklists are stored there.")] = None,
-    people: Annotated[int, typer.Option(help="train: people in each synthetic nation.")] = 100_000,
-    seeds: Annotated[str, typer.Option(help="train: training seeds, comma-separated.")] = "101,102",
-    validation_seed: Annotated[int, typer.Option(help="train: the held-out nation's seed.")] = 103,
     model_dir: Annotated[Path | None, typer.Option(help="The model folder (default: the one shipped).")] = None,
 ) -> None:
-    """Rank assessed claims and facilities by the risk of abuse, with reasons; or retrain the model."""
+    """Rank assessed claims and facilities by the risk of abuse, with reasons (the default subcommand)."""
     from bhyt.fraud.model import MODEL_DIR
+    from bhyt.fraud.service import run_detection
+    from bhyt.reports.fraud import write_report
 
     err = console(stderr=True)
-    if lang not in ("vi", "en"):
-        raise typer.BadParameter("--lang takes vi or en")
-    if target == TRAIN:
-        _train(people, seeds, validation_seed, model_dir or MODEL_DIR)
-        return
-    from bhyt.fraud.service import run_detection
-
-    run = Path(target)
-    try:
-        with err.status("scoring claims"):
-            done = run_detection(run, out, evaluate_labels, top, lang, model_dir or MODEL_DIR)
-    except (DetectInputError, ModelError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    with err.status("scoring claims"):
+        done = run_detection(run, out, evaluate_labels, top, lang, model_dir or MODEL_DIR)
+        write_report(done, str(run), lang)
     d, ev, paths = done.detection, done.evaluation, done.paths
     show = console()
     show_worklist(show, d.claims[:15], d.facilities[:10])
     if db is not None:
         from bhyt.fraud.store import save
 
-        run_id = store_run(open_database(db, err), db, err, "detection run", lambda e: save(e, str(run), d))
-        err.print(f"stored: detection run {run_id} in {db}")
+        store = open_database(db, create=True)
+        url = store.url
+        run_id = store_run(store, "detection run", lambda e: save(e, str(run), d))
+        err.print(f"stored: detection run {run_id} in {url}")
     err.print(f"worklists: {paths['worklist_claims']}, {paths['worklist_facilities']}; review form: {paths['review']}")
     err.print(f"report: {paths['report']}")
     if ev is not None:
@@ -69,7 +71,15 @@ def detect_cmd(
         print(ev.result_line(), flush=True)
 
 
-def _train(people: int, seeds: str, validation_seed: int, model_dir: Path) -> None:
+@detect_app.command("train")
+def detect_train(
+    people: Annotated[int, typer.Option(min=1_000, help="People in each synthetic nation.")] = 100_000,
+    seeds: Annotated[str, typer.Option(help="Training seeds, comma-separated.")] = "101,102",
+    validation_seed: Annotated[int, typer.Option(help="The held-out nation's seed.")] = 103,
+    model_dir: Annotated[Path | None, typer.Option(help="Where to write the model (default: the one shipped).")] = None,
+) -> None:
+    """Retrain the risk model on synthetic nations and validate it on a held-out one (about two minutes)."""
+    from bhyt.fraud.model import MODEL_DIR
     from bhyt.fraud.train import train
 
     try:
@@ -79,9 +89,10 @@ def _train(people: int, seeds: str, validation_seed: int, model_dir: Path) -> No
     if validation_seed in seed_list:
         raise typer.BadParameter("--validation-seed must not be one of --seeds")
     err = console(stderr=True)
-    meta = train(people, seed_list, validation_seed, model_dir=model_dir, say=err.print)
+    folder = model_dir or MODEL_DIR
+    meta = train(people, seed_list, validation_seed, model_dir=folder, say=err.print)
     v = meta["validation"]
-    console().print(f"model written to {model_dir}; validation (seed {v['seed']}, other provinces): "
+    console().print(f"model written to {folder}; validation (seed {v['seed']}, other provinces): "
                     f"ROC-AUC {v['roc_auc']}, PR-AUC {v['pr_auc']}, "
                     f"precision top 1% {v['precision_top1']}")  # fmt: skip
 
@@ -91,7 +102,7 @@ def show_worklist(out: object, claims: list[dict[str, object]], facilities: list
     for c in claims:
         why = "; ".join(c["explanations"] or c["reasons"])  # type: ignore[arg-type]
         t.add_row(str(c["rank"]), str(c["facility"]), str(c["claim_id"]), f"{c['risk']:.3f}", f"{c['at_risk']:,}",
-                  ", ".join(c["patterns"]), why[:120])  # type: ignore[arg-type]  # fmt: skip
+                  ", ".join(c["patterns"]), why)  # type: ignore[arg-type]  # fmt: skip
     f = Table(
         "rank", "facility", "level", "claims", "at risk (VND)", "flagged", "patterns", title="Facilities to review"
     )

@@ -5,37 +5,41 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 import yaml
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from bhyt.assessment.backends import Engine, EngineUnavailableError, connect
+from bhyt.assessment.backends import Engine, connect
 from bhyt.assessment.catalogue import ALL, BY_CODE
 from bhyt.assessment.engine import EngineResult, assess
 from bhyt.assessment.inputs import Batch, InputError, load
 from bhyt.assessment.outcome import STATUSES, facility_summary, objects, reduction_by_rule, write
-from bhyt.assessment.report import render
 from bhyt.assessment.store import RunInfo, history, save
-from bhyt.console import console
-from bhyt.db.commands import open_database, store_run
+from bhyt.cli.common import day, open_database, progress, store_run
+from bhyt.cli.console import Lang, console, table, word
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet, default_parameters
+from bhyt.reports.assessment import render
 
 rules_app = typer.Typer(no_args_is_help=True, help="The assessment rule catalogue.")
 
 
 @rules_app.command("list")
-def rules_list() -> None:
+def rules_list(lang: Lang = "vi") -> None:
     """Every rule: code, severity, scope, what it needs, title."""
-    table = Table("code", "severity", "scope", "needs", "title", title=f"{len(ALL)} rules")
+    t = table("code", "severity", "scope", "needs", "title", title=f"{len(ALL)} rules", lang=lang)
     for r in ALL:
-        table.add_row(r.code, r.severity.value, r.scope.value, ", ".join(sorted(n.value for n in r.needs)), r.title)
-    console().print(table)
+        needs = ", ".join(sorted(n.value for n in r.needs))
+        t.add_row(r.code, r.severity.value, r.scope.value, needs, r.title_vi if lang == "vi" else r.title)
+    console().print(t)
+
+
+class UnknownRuleError(BhytError, LookupError):
+    """A rule code the catalogue does not hold."""
+
+    code = "assessment.unknown_rule"
 
 
 @rules_app.command("show")
@@ -43,8 +47,7 @@ def rules_show(code: Annotated[str, typer.Argument(help="A rule code, e.g. card.
     """One rule with its legal basis and messages."""
     rule = BY_CODE.get(code)
     if rule is None:
-        console(stderr=True).print(f"[red]error:[/red] no rule {code!r}; `bhyt rules list` shows the codes")
-        raise typer.Exit(2)
+        raise UnknownRuleError(f"no rule {code!r}; `bhyt rules list` shows the codes")
     out = console()
     for label, value in (
         ("code", rule.code),
@@ -100,7 +103,7 @@ def assess_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for Parquet results and report.html.")] = None,
     policy_date: Annotated[str | None, typer.Option(help="What-if: read every parameter as at this date.")] = None,
     override: Annotated[list[str] | None, typer.Option(help="What-if: parameter=value (repeatable).")] = None,
-    lang: Annotated[str, typer.Option(help="Language of the messages: vi or en.")] = "vi",
+    lang: Lang = "vi",
     db: Annotated[
         str | None,
         typer.Option(help="Database URL: runs are stored there, and claims paid in earlier runs are duplicates."),
@@ -108,39 +111,26 @@ def assess_cmd(
 ) -> None:
     """Assess claims: every rule of the catalogue, the amounts the fund pays, and why."""
     err = console(stderr=True)
-    if fmt not in ("jsonl", "table") or lang not in ("vi", "en"):
-        raise typer.BadParameter("--format takes jsonl or table, --lang vi or en")
+    if fmt not in ("jsonl", "table"):
+        raise typer.BadParameter(f"--format takes jsonl or table, got {fmt!r}")
     if spark_master and engine is not Engine.SPARK:
         raise typer.BadParameter("--spark-master goes with --engine spark")
-    try:
-        when = date.fromisoformat(policy_date) if policy_date else None
-    except ValueError:
-        raise typer.BadParameter(f"--policy-date takes YYYY-MM-DD, got {policy_date!r}") from None
+    when = day(policy_date, "--policy-date") if policy_date else None
     params = _params(override or [])
     scenario = when is not None or bool(override)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with progress(err) as bar:
         task = bar.add_task("reading claims", total=3 if not scenario else 4)
         try:
             batch = load(paths, registry, catalogue, lang=lang)
-        except (InputError, OSError) as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
-        store = open_database(db, err) if db else None
+        except OSError as exc:
+            raise InputError(
+                f"cannot read {exc.filename or ', '.join(map(str, paths))}: {exc.strerror or exc}"
+            ) from None
+        store = open_database(db, create=True) if db else None
         if store is not None:
             batch.history = history(store)
         bar.update(task, advance=1, description=f"assessing ({engine.value})")
-        try:
-            con = connect(engine, spark_master)
-        except EngineUnavailableError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+        con = connect(engine, spark_master)
         result = assess(batch, params, when, con)
         bar.update(task, advance=1, description="writing")
         rows = list(objects(batch, result, lang))
@@ -155,17 +145,18 @@ def assess_cmd(
         for r in rows:
             sys.stdout.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
         sys.stdout.flush()
-    summary(err if fmt == "jsonl" else console(), rows, batch)
+    summary(err if fmt == "jsonl" else console(), rows, batch, lang)
     if what_if is not None:
-        _what_if(err if fmt == "jsonl" else console(), what_if)
+        _what_if(err if fmt == "jsonl" else console(), what_if, lang)
     if out is not None:
-        report = write_run(out, rows, result, ", ".join(map(str, paths)), what_if)
+        report = write_run(out, rows, result, ", ".join(map(str, paths)), what_if, lang)
         err.print(f"results: Parquet under {out}")
         err.print(f"report: {report}")
     if store is not None and db is not None:
         info = RunInfo(", ".join(map(str, paths)), engine.value, when, override or [])
-        run_id = store_run(store, db, err, "run", lambda e: save(e, info, batch, rows, result))
-        err.print(f"stored: run {run_id} in {db}")
+        url = store.url
+        run_id = store_run(store, "run", lambda e: save(e, info, batch, rows, result))
+        err.print(f"stored: run {run_id} in {url}")
 
 
 def write_run(
@@ -174,39 +165,42 @@ def write_run(
     result: EngineResult,
     source: str,
     what_if: list[tuple[str, str, int, int]] | None = None,
+    lang: Literal["vi", "en"] = "vi",
 ) -> Path:
     """Parquet results and the HTML report of a run under ``out``; the report's path."""
     write(out, rows, result)
     facilities = facility_summary(rows, result).to_pylist()
     report = out / "report.html"
-    report.write_text(render(rows, facilities, reduction_by_rule(rows), source, what_if), encoding="utf-8")
+    report.write_text(render(rows, facilities, reduction_by_rule(rows), source, what_if, lang), encoding="utf-8")
     return report
 
 
-def summary(target: Any, rows: list[dict[str, Any]], batch: Batch) -> None:
-    table = Table("status", "claims", "claimed fund (VND)", "assessed fund (VND)", title="Assessment")
+def summary(target: Any, rows: list[dict[str, Any]], batch: Batch, lang: str = "vi") -> None:
+    t = table("status", "claims", "claimed fund (VND)", "assessed fund (VND)", title="Assessment", lang=lang)
     for s in STATUSES:
         mine = [r for r in rows if r["status"] == s]
-        table.add_row(
-            s,
+        t.add_row(
+            word(s, lang),
             f"{len(mine):,}",
             f"{sum(r['claimed_fund'] for r in mine):,}",
             f"{sum(r['assessed_fund'] for r in mine):,}",
         )
-    target.print(table)
+    target.print(t)
     top = reduction_by_rule(rows)[:10]
     if top:
-        rules = Table("rule", "claims", "reduction (VND)", title="Largest reductions by rule")
+        rules = table("rule", "title", "claims", "reduction (VND)", title="Largest reductions by rule", lang=lang)
         for rule, n, cut in top:
-            rules.add_row(rule, f"{n:,}", f"{cut:,}")
+            known = BY_CODE.get(rule)
+            title = (known.title_vi if lang == "vi" else known.title) if known else ""
+            rules.add_row(rule, title, f"{n:,}", f"{cut:,}")
         target.print(rules)
     if not batch.has_catalogue or not batch.has_registry:
-        target.print("without --catalogue / --registry some checks were skipped (see the checks.skipped finding)")
+        target.print(word("skipped_checks", lang))
 
 
-def _what_if(target: Any, rows: list[tuple[str, str, int, int]]) -> None:
-    table = Table("by", "key", "baseline fund", "scenario fund", "difference", title="What-if")
+def _what_if(target: Any, rows: list[tuple[str, str, int, int]], lang: str = "vi") -> None:
+    t = table("by", "key", "baseline fund", "scenario fund", "difference", title="What-if", lang=lang)
     for kind, key, b, s in rows:
         if kind == "group" or b != s:
-            table.add_row(kind, key, f"{b:,}", f"{s:,}", f"{s - b:+,}")
-    target.print(table)
+            t.add_row(kind, key, f"{b:,}", f"{s:,}", f"{s - b:+,}")
+    target.print(t)
