@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Session
 
+from bhyt.claims.compression import unpack
 from bhyt.claims.models import Claim, ClaimVersion
 from bhyt.synth.run import SynthConfig, synthesize
 
@@ -38,7 +39,7 @@ def _stored(db: Path) -> dict[tuple[str, str], str]:
             return {}
         with Session(engine) as s:
             rows = s.execute(
-                select(Claim.facility, Claim.ma_lk, ClaimVersion.tables).join(
+                select(Claim.facility, Claim.ma_lk, ClaimVersion.tables_zst).join(
                     ClaimVersion, (ClaimVersion.claim_id == Claim.id) & (ClaimVersion.version == Claim.current_version)
                 )
             ).all()
@@ -83,7 +84,7 @@ def test_kill_at_random_points_loses_nothing_acknowledged(claim_files: tuple[Pat
             assert receipt["status"] == "accepted"
             key = (receipt["facility"], receipt["ma_lk"])
             assert key in stored, f"trial {trial}: acknowledged {key} is not stored"
-            tables = json.loads(stored[key])
+            tables = json.loads(unpack(stored[key]))
             assert tables["XML1"][0]["MA_LK"] == receipt["ma_lk"]  # stored whole: the summary and its lines
         # Run again to the end: everything is stored once, whatever was done before the kill.
         done = subprocess.run([str(BHYT), "ingest", str(folder), "--db", url, "--json"], capture_output=True,

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from bhyt.claims.ingest import PreparedFile, prepare, prepare_many, reading_pool
+from bhyt.claims.ingest import PreparedFile, prepare, prepare_many, reading_pool, tables_of
 from bhyt.claims.records import typed
 from bhyt.errors import BhytError
 
@@ -242,7 +241,7 @@ def _batch_of(prepared: Iterable[PreparedFile]) -> Batch:
             assert f.facility is not None
             assert h.ma_lk is not None
             occurrence = seen[(f.facility, h.ma_lk)] = seen.get((f.facility, h.ma_lk), 0) + 1
-            tables: dict[str, Any] = orjson.loads(h.tables_json)
+            tables: dict[str, Any] = tables_of(h)
             for name in rows:
                 for record in tables.get(name, []):
                     rows[name].append(record)

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bhyt.claims import fhir
+from bhyt.claims.compression import Kind, pack, unpack
 from bhyt.claims.messages import render
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion, OriginalFile
 from bhyt.claims.parser import Finding, Limits, read_envelope, warm
@@ -58,8 +59,8 @@ class Receipt:
 
 
 class PreparedHoso(NamedTuple):
-    """One HOSO read and checked, ready to store: its tables as canonical JSON (UTF-8 bytes: they cross
-    processes and reach the database as they are) and their digest.
+    """One HOSO read and checked, ready to store: its tables as canonical JSON, compressed (they cross
+    processes and reach the database as they are; :func:`tables_of` reads them), and that JSON's digest.
 
     Named tuples, as PreparedFile: they cross from the reading processes, and a tuple pickles in a third
     of a dataclass's time."""
@@ -67,14 +68,15 @@ class PreparedHoso(NamedTuple):
     hoso_index: int
     ma_lk: str | None
     withdrawal: bool
-    tables_json: bytes
+    tables_zst: bytes
     content_sha256: str
     findings: tuple[Finding, ...]
     rejected: bool
 
 
 class PreparedFile(NamedTuple):
-    """One file read and checked; ``data`` is kept only when something of it will be stored."""
+    """One file read and checked; ``data`` (its bytes compressed, ``size`` long before) is kept only
+    when something of it will be stored, under ``sha256`` of the bytes as sent."""
 
     file: str
     facility: str | None
@@ -83,6 +85,7 @@ class PreparedFile(NamedTuple):
     findings: tuple[Finding, ...]
     rejected: bool
     hosos: tuple[PreparedHoso, ...]
+    size: int = 0
 
     @property
     def claims(self) -> int:
@@ -91,6 +94,12 @@ class PreparedFile(NamedTuple):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def tables_of(h: PreparedHoso) -> dict[str, list[dict[str, str]]]:
+    """A prepared HOSO's tables, by the standard's table and field names."""
+    tables: dict[str, list[dict[str, str]]] = orjson.loads(unpack(h.tables_zst))
+    return tables
 
 
 def prepare_bytes(data: bytes, file: str, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
@@ -117,15 +126,16 @@ def prepare_bytes(data: bytes, file: str, lang: str = "vi", limits: Limits | Non
                 hoso.index,
                 hoso.ma_lk,
                 head.get("MA_DOITUONG_KCB") == WITHDRAWAL,
-                canonical,
+                pack(canonical, Kind.TABLES),
                 _sha256(canonical),
                 tuple(findings),
                 False,
             )
         )
-    keep = any(not h.rejected for h in hosos)
-    return PreparedFile(file, facility, data if keep else b"", _sha256(data) if keep else "", tuple(env.findings),
-                        False, tuple(hosos))  # fmt: skip
+    if not any(not h.rejected for h in hosos):
+        return PreparedFile(file, facility, b"", "", tuple(env.findings), False, tuple(hosos))
+    return PreparedFile(file, facility, pack(data, Kind.FILE), _sha256(data), tuple(env.findings), False, tuple(hosos),
+                        len(data))  # fmt: skip
 
 
 def prepare_fhir(data: bytes, file: str, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
@@ -139,7 +149,7 @@ def prepare_fhir(data: bytes, file: str, lang: str = "vi", limits: Limits | None
     prepared = prepare_bytes(fhir.envelope(facility, records), file, lang, limits)
     if not prepared.sha256:
         return prepared
-    return prepared._replace(data=data, sha256=_sha256(data))
+    return prepared._replace(data=pack(data, Kind.FILE), sha256=_sha256(data), size=len(data))
 
 
 def prepare(path: Path, lang: str = "vi", limits: Limits | None = None) -> PreparedFile:
@@ -183,7 +193,7 @@ class _State:
     status: str
     version: int
     content: str
-    tables_json: str | bytes | None = None  # loaded only when a changed version needs the old content
+    tables: bytes | str | None = None  # stored form; loaded only when a changed version needs the old content
     touched: bool = False
 
 
@@ -218,12 +228,23 @@ def _known(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str]
 
 
 def _old_tables(conn: Connection, state: _State) -> dict[str, list[dict[str, str]]]:
-    if state.tables_json is None:
-        state.tables_json = conn.execute(
-            select(_VERSION.c.tables).where(_VERSION.c.claim_id == state.id, _VERSION.c.version == state.version)
-        ).scalar_one()
-    result: dict[str, list[dict[str, str]]] = json.loads(state.tables_json)
+    if state.tables is None:
+        v = _VERSION.c
+        state.tables = stored_tables(
+            *conn.execute(
+                select(v.tables_zst, v.tables).where(v.claim_id == state.id, v.version == state.version)
+            ).one()
+        )
+    result: dict[str, list[dict[str, str]]] = orjson.loads(unpack(state.tables))
     return result
+
+
+def stored_tables(packed: bytes | None, text: str | None) -> bytes | str:
+    """A version's tables as stored: compressed, or (versions stored before compression) as text."""
+    if packed is not None:
+        return packed
+    assert text is not None
+    return text
 
 
 def store_batch(conn: Connection, files: Sequence[PreparedFile], lang: str = "vi",
@@ -248,7 +269,7 @@ def store_batch(conn: Connection, files: Sequence[PreparedFile], lang: str = "vi
             out.append([Receipt(f.file, None, f.facility, "rejected", f.findings)])
             continue
         if f.sha256 and f.sha256 not in seen_files:
-            new_files.append({"sha256": f.sha256, "name": f.file, "size": len(f.data), "received_at": now,
+            new_files.append({"sha256": f.sha256, "name": f.file, "size": f.size, "received_at": now,
                               "data": f.data})  # fmt: skip
             seen_files.add(f.sha256)
         out.append([_decide(conn, f, h, states, batch, lang) for h in f.hosos])
@@ -281,12 +302,12 @@ def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tup
     elif state.content == h.content_sha256 and state.status == "active":
         return Receipt(f.file, ma_lk, facility, "duplicate", findings)
     else:
-        status, changes = "new_version", _changes(_old_tables(conn, state), json.loads(h.tables_json))
+        status, changes = "new_version", _changes(_old_tables(conn, state), tables_of(h))
     state.status = "withdrawn" if status == "withdrawn" else "active"
     state.version += 1
-    state.content, state.tables_json, state.touched = h.content_sha256, h.tables_json, True
+    state.content, state.tables, state.touched = h.content_sha256, h.tables_zst, True
     row = {"version": state.version, "content_sha256": h.content_sha256, "file_sha256": f.sha256,
-           "hoso_index": h.hoso_index, "kind": status, "tables": h.tables_json,
+           "hoso_index": h.hoso_index, "kind": status, "tables_zst": h.tables_zst,
            "changes": json.dumps(changes, ensure_ascii=False) if changes else "{}"}  # fmt: skip
     batch.versions.append((state, row, findings))
     return Receipt(f.file, ma_lk, facility, status, findings)
@@ -311,7 +332,7 @@ def _write(conn: Connection, batch: _Batch, now: datetime) -> None:
     if not batch.versions:
         return
     rows = [{**row, "claim_id": s.id, "received_at": now} for s, row, _ in batch.versions]
-    _insert_many(conn, _VERSION, rows, utf8=frozenset({"tables"}))
+    _insert_many(conn, _VERSION, rows)
     wanted: set[tuple[int, int]] = {
         (cast(int, s.id), row["version"]) for s, row, findings in batch.versions if findings
     }
@@ -459,6 +480,26 @@ def ingest_file(engine: Engine, path: Path, lang: str = "vi", limits: Limits | N
     return commit_batch(engine, [prepare(path, lang, limits)], lang)[0]
 
 
+STORE_TABLES = ("claim", "claim_version", "claim_finding", "original_file")
+
+
+def footprint(engine: Engine) -> tuple[int, int]:
+    """(claims stored, bytes the claims store takes on disk with its indexes): what a national year
+    would cost. SQLite counts its pages (the dbstat table), PostgreSQL its relations."""
+    with engine.connect() as conn:
+        claims = int(conn.execute(select(func.count()).select_from(_CLAIM)).scalar_one())
+        if conn.dialect.name == "sqlite":
+            names = ", ".join(f"'{t}'" for t in STORE_TABLES)
+            size = conn.execute(text(
+                f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({names}) OR name IN "
+                f"(SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ({names}))"
+            )).scalar_one()  # fmt: skip
+        else:
+            size = sum(conn.execute(text("SELECT pg_total_relation_size(:t)"), {"t": t}).scalar_one()
+                       for t in STORE_TABLES)  # fmt: skip
+    return claims, int(size)
+
+
 def original_bytes(engine: Engine, facility: str, ma_lk: str, version: int | None = None) -> bytes:
     """The bytes of the file a stored claim (its current version, or ``version``) came from."""
     c, v = _CLAIM.c, _VERSION.c
@@ -470,4 +511,4 @@ def original_bytes(engine: Engine, facility: str, ma_lk: str, version: int | Non
             select(v.file_sha256).where(v.claim_id == claim_id, v.version == (version or current))
         ).scalar_one()
         data: bytes = conn.execute(select(_FILE.c.data).where(_FILE.c.sha256 == sha)).scalar_one()
-    return data
+    return unpack(data)

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, select
 
+from bhyt.claims.compression import unpack
+from bhyt.claims.ingest import stored_tables
 from bhyt.claims.models import Claim, ClaimVersion
 from bhyt.claims.records import typed
 
@@ -29,7 +31,9 @@ DATASETS = {"claims": ("XML1",), "lines": ("XML2", "XML3"), "results": ("XML4",)
 def _current(engine: Engine, size: int) -> Iterator[list[tuple[str, int, datetime, dict[str, Any]]]]:
     """(sender, version, received_at, tables) of every active claim, ``size`` at a time, in key order."""
     query = (
-        select(Claim.facility, ClaimVersion.version, ClaimVersion.received_at, ClaimVersion.tables)
+        select(
+            Claim.facility, ClaimVersion.version, ClaimVersion.received_at, ClaimVersion.tables_zst, ClaimVersion.tables
+        )
         .join(ClaimVersion, (ClaimVersion.claim_id == Claim.id) & (ClaimVersion.version == Claim.current_version))
         .where(Claim.status == "active")
         .order_by(Claim.facility, Claim.ma_lk)
@@ -37,7 +41,8 @@ def _current(engine: Engine, size: int) -> Iterator[list[tuple[str, int, datetim
     )
     with engine.connect() as conn:
         for part in conn.execute(query).partitions(size):
-            yield [(sender, version, at, orjson.loads(tables)) for sender, version, at, tables in part]
+            yield [(sender, version, at, orjson.loads(unpack(stored_tables(packed, text))))
+                   for sender, version, at, packed, text in part]  # fmt: skip
 
 
 def _part(rows: list[tuple[str, int, datetime, dict[str, Any]]], tables: tuple[str, ...]) -> pa.Table | None:

@@ -20,7 +20,9 @@ class OriginalFile(Base):
     name: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(
+        LargeBinary
+    )  # compressed (bhyt.claims.compression); ``size`` is the sent length
 
 
 class Claim(Base):
@@ -55,7 +57,10 @@ class ClaimVersion(Base):
     hoso_index: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     kind: Mapped[str] = mapped_column(String(12))  # accepted | new_version | withdrawn
-    tables: Mapped[str] = mapped_column(Text)  # JSON: table -> records, by the standard's field names
+    # JSON: table -> records, by the standard's field names; compressed (bhyt.claims.compression) in ``tables_zst``,
+    # as text in ``tables`` for versions stored before compression
+    tables: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tables_zst: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     changes: Mapped[str] = mapped_column(Text)  # JSON: what differs from the previous version
 
 

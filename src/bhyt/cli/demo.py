@@ -26,6 +26,7 @@ from bhyt.assessment.engine import assess
 from bhyt.assessment.inputs import load
 from bhyt.assessment.outcome import facility_summary, largest_reductions, objects
 from bhyt.assessment.store import RunInfo, history, save
+from bhyt.claims.ingest import footprint
 from bhyt.claims.lake import export_lake
 from bhyt.cli.assessment import summary as assessment_summary
 from bhyt.cli.assessment import write_run
@@ -283,6 +284,11 @@ def intake(console: Console, folder: Path) -> None:
         )
         again, _ = run_ingest(engine, files[:1], "en", 1000, 0, console)
         console.print(f"the first file sent again: {dict(again)} — a resubmission is never paid twice")
+        claims, size = footprint(engine)
+        console.print(
+            f"claims store: {size / 2**20:,.1f} MiB for {claims:,} claims, {size / max(claims, 1) / 1024:.1f} KiB a "
+            "claim (originals and versions compressed with Zstandard dictionaries)"
+        )
         lake = DEMO_OUT / "intake"
         counts_out = export_lake(engine, lake)
         console.print(
