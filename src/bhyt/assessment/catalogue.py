@@ -19,7 +19,6 @@ from bhyt.assessment.views import in_list
 
 S = Severity
 CAT = frozenset({Needs.CATALOGUE})
-REG = frozenset({Needs.REGISTRY})
 DB = frozenset({Needs.DB})
 
 

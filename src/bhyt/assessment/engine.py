@@ -212,7 +212,7 @@ def _findings(rules: tuple[Rule, ...], cv: ir.Table, lv: ir.Table | None, ctx: E
             for i, a in enumerate(r.args + ("",) * (ARGS - len(r.args)))
         }
         line = hit.line_no.cast("int32") if r.scope is Scope.LINE else ibis.null("int32")
-        table = hit.table if r.scope is Scope.LINE else ibis.literal(r.table or "XML1")
+        table = hit.table if r.scope is Scope.LINE else ibis.literal("XML1")
         parts.append(
             hit.select(
                 seq=hit.seq,

@@ -338,7 +338,7 @@ def _evaluate(rules: Iterable[Rule], c: Row, lines: list[Row], ctx: Ctx) -> list
     for rule in rules:
         if rule.scope is Scope.CLAIM:
             if rule.reference(c, ctx):
-                out.append(Finding(c["seq"], rule.code, rule.severity.value, rule.table or "XML1", None))
+                out.append(Finding(c["seq"], rule.code, rule.severity.value, "XML1", None))
         else:
             out += [
                 Finding(c["seq"], rule.code, rule.severity.value, ln["table"], ln["line_no"])

@@ -3,7 +3,7 @@
 A rule never changes a claim. It names the rows of a view (one row per claim, or one per line)
 that break it, once as an Ibis expression for the columnar engines and once as a plain Python
 predicate for the reference evaluator; the two are held equal by property tests. A separate step
-(:mod:`bhyt.assessment.amounts`) turns the findings into amounts and a status.
+(:mod:`bhyt.assessment.engine`, :mod:`bhyt.assessment.outcome`) turns the findings into amounts and a status.
 """
 
 from __future__ import annotations
@@ -90,7 +90,6 @@ class Rule:
     args: tuple[str, ...] = ()  # view columns the message quotes
     needs: frozenset[Needs] = field(default_factory=frozenset)
     reason_code: str | None = None  # BHXH's S.xxx.yyy code where one is known
-    table: str | None = None  # the claim table a claim-scope finding points at (default XML1)
 
     def text(self, values: Mapping[str, Any], lang: str = "vi") -> str:
         template = self.message_vi if lang == "vi" else self.message

@@ -14,7 +14,6 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
 from bhyt.assessment.rules import EngineCtx
 from bhyt.policy.provinces import province_codes
@@ -392,7 +391,3 @@ def _consultation_rate(ctx: EngineCtx, ln: ir.Table, d: date) -> ir.Value:
     rates = [int(r) for r in ctx.params.percent_list("items.consultation_rates", d)]
     branches = [(ln.exam_rank == i + 1, r) for i, r in enumerate(rates[:-1])]
     return ibis.cases(*branches, else_=rates[-1]).cast("int32")
-
-
-def memtable(table: pa.Table) -> ir.Table:
-    return ibis.memtable(table)

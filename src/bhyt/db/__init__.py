@@ -7,17 +7,29 @@ needs no separate step.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert
+from sqlalchemy import ColumnElement, Connection, Engine, and_, create_engine, event, insert, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bhyt.settings import DEFAULT_DB_URL
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = DEFAULT_DB_URL
+
+
+def in_force(
+    valid_from: ColumnElement[date] | InstrumentedAttribute[date],
+    valid_to: ColumnElement[date | None] | InstrumentedAttribute[date | None],
+    at: date,
+) -> ColumnElement[bool]:
+    """The SQL form of :func:`bhyt.policy.periods.in_force`: the period covers ``at`` (``valid_to`` NULL is
+    open-ended)."""
+    return and_(valid_from <= at, or_(valid_to.is_(None), valid_to >= at))
 
 
 def insert_in_chunks(conn: Connection, table: type, rows: Iterable[dict[str, Any]], size: int) -> None:

@@ -8,8 +8,9 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import Engine, delete, insert, or_, select
+from sqlalchemy import Engine, delete, insert, select
 
+from bhyt.db import in_force
 from bhyt.db.models import PolicyParameterValue
 from bhyt.policy.params import Kind, ParameterSet, RouteRate, Value
 
@@ -60,7 +61,7 @@ def publish(engine: Engine, params: ParameterSet) -> int:
 def value_as_at(engine: Engine, name: str, at: date) -> PolicyParameterValue | None:
     """The published row of ``name`` in force on ``at``, or None."""
     t = PolicyParameterValue
-    query = select(t).where(t.name == name, t.valid_from <= at, or_(t.valid_to.is_(None), t.valid_to >= at))
+    query = select(t).where(t.name == name, in_force(t.valid_from, t.valid_to, at))
     with engine.connect() as conn:
         row = conn.execute(query).first()
     return PolicyParameterValue(**row._mapping) if row else None

@@ -24,6 +24,7 @@ from bhyt.policy.benefit import copay_exemption_applies
 from bhyt.policy.card import CARD_ERRORS, CARD_ERRORS_VI, check_card
 from bhyt.policy.citizen_id import CITIZEN_ID_ERRORS, CITIZEN_ID_ERRORS_VI, check_citizen_id
 from bhyt.policy.params import ParameterNotFoundError, ParameterSet
+from bhyt.policy.periods import covers, in_force
 from bhyt.policy.route import walk_in_route
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -58,7 +59,7 @@ class Facility:
 
 def contract_in_force(start: date | None, end: date | None, at: date) -> bool:
     """A contract from ``start`` to ``end`` (None: open-ended) holds on ``at``; no start: no contract."""
-    return start is not None and start <= at and (end is None or at <= end)
+    return start is not None and in_force(start, end, at)
 
 
 class Period(NamedTuple):
@@ -270,7 +271,7 @@ class CardIndex:
                 "no card or person with this number in the registry",
                 "không tìm thấy thẻ hoặc người có số này",
             )
-        valid = [p for p in periods if p.valid_from <= at and (p.valid_to is None or at <= p.valid_to)]
+        valid = [p for p in periods if covers(p, at)]
         if valid:
             return self._answer(
                 "covered", ("covered", "thẻ còn giá trị sử dụng"), valid[-1], params, at, facility, inpatient

@@ -15,7 +15,6 @@ from bhyt.registry.eligibility import Eligibility, today
 
 CITIZEN_ID_SYSTEM = "urn:vn:cccd"  # the 12-digit citizen ID (căn cước công dân)
 CARD_SYSTEM = "urn:vn:bhyt:card"
-FACILITY_SYSTEM = "urn:vn:bhyt:facility"  # MA_CSKCB
 
 
 class FhirInputError(BhytError):

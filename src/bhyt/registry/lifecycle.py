@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from bhyt.errors import BhytError
 from bhyt.policy.params import ParameterSet
+from bhyt.policy.periods import covers
 from bhyt.registry.dues import participation_terms
 from bhyt.registry.eligibility import contract_in_force
 from bhyt.registry.models import Card, Employer, Facility, Participation, Person
@@ -76,7 +77,7 @@ class Change:
 
 def covering(periods: list[Current], on: date) -> Current | None:
     """The period in force on ``on`` (the latest when records overlap)."""
-    found = [p for p in periods if p.valid_from <= on and (p.valid_to is None or on <= p.valid_to)]
+    found = [p for p in periods if covers(p, on)]
     return max(found, key=lambda p: p.valid_from) if found else None
 
 

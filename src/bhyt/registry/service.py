@@ -12,6 +12,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, Executable, and_, case, func, or_, select
 
 from bhyt.assessment.store import copay_by_card_year, visits_on_cards
+from bhyt.db import in_force
 from bhyt.errors import BhytError
 from bhyt.policy.contribution import household_contributions
 from bhyt.policy.params import ParameterSet
@@ -160,8 +161,7 @@ def household_due(
             .where(
                 Person.household_id == household_id,
                 Participation.superseded_at.is_(None),
-                Participation.valid_from <= start,
-                or_(Participation.valid_to.is_(None), Participation.valid_to >= start),
+                in_force(Participation.valid_from, Participation.valid_to, start),
             )
             .order_by(Person.household_position, Person.id)
         ).all()

@@ -39,21 +39,6 @@ KINDS = (
     "prescription",
     "facility_surge",
 )
-# Profiles whose diagnoses never call for a CT: a CT on them is upcoding, not care.
-NO_CT_PROFILES = frozenset(
-    {
-        "urti",
-        "child_fever",
-        "eye",
-        "dental",
-        "back_pain",
-        "gastritis",
-        "hypertension",
-        "diabetes",
-        "antenatal",
-        "prostate",
-    }
-)
 # Tests a padding facility adds to every visit once it starts (facility_surge).
 SURGE_PADDING = ("svc.us_abdomen", "svc.ecg", "svc.electrolytes", "svc.crp")
 I = npt.NDArray[np.intp]  # noqa: E741
