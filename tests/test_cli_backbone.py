@@ -95,3 +95,15 @@ def test_detect_train_is_a_subcommand(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "--validation-seed" in done.stdout
     assert_clear(bhyt("detect", str(tmp_path / "nowhere"), cwd=tmp_path), 2, "fraud.input")
+
+
+def test_tables_fit_a_100_column_terminal_by_wrapping(tmp_path: Path) -> None:
+    from bhyt.assessment.catalogue import ALL
+
+    for args in (["rules", "list"], ["rules", "list", "--lang", "en"]):
+        done = bhyt(*args, cwd=tmp_path, env={"COLUMNS": "100"})
+        assert done.returncode == 0, done.stderr
+        assert max(len(line) for line in done.stdout.splitlines()) <= 100
+        for rule in ALL:
+            assert rule.code in done.stdout  # whole: cells wrap at words, codes are never cut
+        assert "…" not in done.stdout

@@ -36,7 +36,7 @@ def test_load_check_changes_and_audit(nation: Path, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'r.db'}"
     done = run("registry", "load", str(nation), "--db", db)
     assert done.returncode == 0, done.stderr
-    assert "people" in done.stdout
+    assert "người" in done.stdout  # the table of what was loaded, in Vietnamese by default
     card = pq.read_table(nation / "registry" / "cards.parquet").slice(0, 1).to_pylist()[0]
     done = run("registry", "check", "--card", card["card"], "--date", card["valid_from"].isoformat(), "--db", db)
     answer = json.loads(done.stdout)
@@ -50,7 +50,7 @@ def test_load_check_changes_and_audit(nation: Path, tmp_path: Path) -> None:
     assert json.loads(done.stdout)["message"] == "covered"
     done = run("registry", "changes", "--month", "2025-01", "--db", db)
     assert done.returncode == 0, done.stderr
-    assert "increase" in done.stdout
+    assert "tăng" in done.stdout  # the increase list (danh sách tăng)
     assert run("registry", "changes", "--month", "2025-13", "--db", db).returncode == 2
     bad = run("registry", "load", str(tmp_path), "--db", db)
     assert bad.returncode == 2

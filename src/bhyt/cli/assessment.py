@@ -30,6 +30,7 @@ rules_app = typer.Typer(no_args_is_help=True, help="The assessment rule catalogu
 def rules_list(lang: Lang = "vi") -> None:
     """Every rule: code, severity, scope, what it needs, title."""
     t = table("code", "severity", "scope", "needs", "title", title=f"{len(ALL)} rules", lang=lang)
+    t.columns[0].no_wrap = True  # a code is never folded
     for r in ALL:
         needs = ", ".join(sorted(n.value for n in r.needs))
         t.add_row(r.code, r.severity.value, r.scope.value, needs, r.title_vi if lang == "vi" else r.title)

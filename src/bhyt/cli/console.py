@@ -7,6 +7,7 @@ unwrapped lines when piped, so scripts can grep them. Vietnamese by default, Eng
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal
 
 import typer
@@ -62,6 +63,60 @@ WORDS: dict[str, tuple[str, str]] = {
     "What-if": ("Mô phỏng chính sách", "What-if"),
     "dataset": ("bảng", "dataset"),
     "rows": ("số dòng", "rows"),
+    "what": ("nội dung", "what"),
+    "Registry loaded": ("Đã nạp cơ sở dữ liệu hộ gia đình và thẻ", "Registry loaded"),
+    "into": ("vào", "into"),
+    "facilities": ("cơ sở KCB", "facilities"),
+    "employers": ("đơn vị sử dụng lao động", "employers"),
+    "households": ("hộ gia đình", "households"),
+    "people": ("người", "people"),
+    "participations": ("quá trình tham gia", "participations"),
+    "cards": ("thẻ", "cards"),
+    "payments": ("khoản đóng", "payments"),
+    "paying unit": ("đơn vị đóng", "paying unit"),
+    "list": ("danh sách", "list"),
+    "citizen ID": ("số định danh", "citizen ID"),
+    "group": ("đối tượng", "group"),
+    "on": ("từ ngày", "on"),
+    "increase": ("tăng", "increase"),
+    "decrease": ("giảm", "decrease"),
+    "Increases and decreases": ("Danh sách tăng, giảm", "Increases and decreases"),
+    "funding": ("nguồn đóng", "funding"),
+    "units": ("đơn vị", "units"),
+    "due": ("phải đóng", "due"),
+    "paid": ("đã đóng", "paid"),
+    "outstanding": ("còn nợ", "outstanding"),
+    "rate": ("tỷ lệ", "rate"),
+    "pay.paid": ("đã đóng đủ", "paid"),
+    "pay.late": ("đóng chậm", "late"),
+    "pay.partial": ("đóng thiếu", "partial"),
+    "pay.unpaid": ("chưa đóng", "unpaid"),
+    "pay.nothing_due": ("không phải đóng", "nothing due"),
+    "Contributions (VND)": ("Thu BHYT (đồng)", "Contributions (VND)"),
+    "name": ("tên", "name"),
+    "Largest arrears": ("Nợ đọng lớn nhất", "Largest arrears"),
+    "at": ("thời điểm", "at"),
+    "subject": ("người truy cập", "subject"),
+    "role": ("vai trò", "role"),
+    "action": ("thao tác", "action"),
+    "target": ("đối tượng dữ liệu", "target"),
+    "purpose": ("mục đích", "purpose"),
+    "outcome": ("kết quả", "outcome"),
+    "allowed": ("cho phép", "allowed"),
+    "denied": ("từ chối", "denied"),
+    "not_found": ("không tìm thấy", "not found"),
+    "refused": ("bị từ chối", "refused"),
+    "Audit log": ("Nhật ký truy cập", "Audit log"),
+    "rank": ("hạng", "rank"),
+    "claim": ("hồ sơ", "claim"),
+    "risk": ("rủi ro", "risk"),
+    "at risk (VND)": ("tiền rủi ro (đồng)", "at risk (VND)"),
+    "patterns": ("hành vi", "patterns"),
+    "why": ("lý do", "why"),
+    "Claims to review": ("Hồ sơ cần giám định", "Claims to review"),
+    "level": ("tuyến", "level"),
+    "flagged": ("tỷ lệ cảnh báo", "flagged"),
+    "Facilities to review": ("Cơ sở KCB cần giám định", "Facilities to review"),
     "skipped_checks": (
         "không có --catalogue / --registry nên một số kiểm tra bị bỏ qua (xem phát hiện checks.skipped)",
         "without --catalogue / --registry some checks were skipped (see the checks.skipped finding)",
@@ -84,8 +139,10 @@ def table(*columns: str, title: str | None = None, lang: str = "vi") -> Table:
 
 
 def console(stderr: bool = False) -> Console:
-    """A console for one command; created per call so it sees the streams in use at that moment."""
+    """A console for one command; created per call so it sees the streams in use at that moment.
+    Piped, lines are as wide as ``COLUMNS`` says, else :data:`PIPED_WIDTH`."""
     c = Console(stderr=stderr)
     if not c.is_terminal:
-        c = Console(stderr=stderr, soft_wrap=True, width=PIPED_WIDTH)
+        width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else PIPED_WIDTH
+        c = Console(stderr=stderr, soft_wrap=True, width=width)
     return c

@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from bhyt.cli.common import open_database, store_run
-from bhyt.cli.console import Lang, console
+from bhyt.cli.common import open_database, progress, store_run
+from bhyt.cli.console import Lang, console, table
 from bhyt.fraud.evaluate import BUDGETS, Evaluation
 from bhyt.fraud.patterns import PATTERNS
 
@@ -51,12 +51,15 @@ def detect_run(
     from bhyt.reports.fraud import write_report
 
     err = console(stderr=True)
-    with err.status("scoring claims"):
+    with progress(err) as bar:
+        task = bar.add_task("scoring claims", total=2)
         done = run_detection(run, out, evaluate_labels, top, lang, model_dir or MODEL_DIR)
+        bar.update(task, advance=1, description="writing the report")
         write_report(done, str(run), lang)
+        bar.update(task, advance=1)
     d, ev, paths = done.detection, done.evaluation, done.paths
     show = console()
-    show_worklist(show, d.claims[:15], d.facilities[:10])
+    show_worklist(show, d.claims[:15], d.facilities[:10], lang)
     if db is not None:
         from bhyt.fraud.store import save
 
@@ -97,15 +100,17 @@ def detect_train(
                     f"precision top 1% {v['precision_top1']}")  # fmt: skip
 
 
-def show_worklist(out: object, claims: list[dict[str, object]], facilities: list[dict[str, object]]) -> None:
-    t = Table("rank", "facility", "claim", "risk", "at risk (VND)", "patterns", "why", title="Claims to review")
+def show_worklist(
+    out: object, claims: list[dict[str, object]], facilities: list[dict[str, object]], lang: str = "vi"
+) -> None:
+    t = table("rank", "facility", "claim", "risk", "at risk (VND)", "patterns", "why", title="Claims to review",
+              lang=lang)  # fmt: skip
     for c in claims:
         why = "; ".join(c["explanations"] or c["reasons"])  # type: ignore[arg-type]
         t.add_row(str(c["rank"]), str(c["facility"]), str(c["claim_id"]), f"{c['risk']:.3f}", f"{c['at_risk']:,}",
                   ", ".join(c["patterns"]), why)  # type: ignore[arg-type]  # fmt: skip
-    f = Table(
-        "rank", "facility", "level", "claims", "at risk (VND)", "flagged", "patterns", title="Facilities to review"
-    )
+    f = table("rank", "facility", "level", "claims", "at risk (VND)", "flagged", "patterns",
+              title="Facilities to review", lang=lang)  # fmt: skip
     for r in facilities:
         f.add_row(str(r["rank"]), str(r["facility"]), str(r["level"]), f"{r['claims']:,}", f"{r['at_risk']:,}",
                   f"{r['flagged_share']:.1%}", ", ".join(r["top_patterns"]))  # type: ignore[arg-type]  # fmt: skip

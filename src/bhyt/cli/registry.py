@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import Engine
 
 from bhyt.cli.common import DB, day, maybe_day, moment, month, open_database
-from bhyt.cli.console import Lang, console
+from bhyt.cli.console import Lang, console, table, word
 from bhyt.policy.params import ParameterNotFoundError, default_parameters
 from bhyt.registry import lifecycle
 from bhyt.registry.eligibility import today
@@ -39,6 +38,7 @@ app = typer.Typer(no_args_is_help=True, help="The registry: people, households, 
 def load(
     folder: Annotated[Path, typer.Argument(help="A registry folder (bhyt synth's OUT/registry, or OUT itself).")],
     db: DB = None,
+    lang: Lang = "vi",
 ) -> None:
     """Replace the registry with a folder's facilities, people and cards (one transaction)."""
     err = console(stderr=True)
@@ -50,16 +50,18 @@ def load(
             loaded = load_registry(engine, folder, default_parameters())
     finally:
         engine.dispose()
-    table = Table("what", "rows", title=f"Registry loaded into {engine.url}")
+    t = table("what", "rows", title="Registry loaded", lang=lang)
     for name, n in loaded.__dict__.items():
-        table.add_row(name, f"{n:,}")
-    console().print(table)
+        t.add_row(word(name, lang), f"{n:,}")
+    console().print(t)
+    err.print(f"{word('into', lang)} {engine.url}")
 
 
 @app.command("changes")
 def changes(
     month_text: Annotated[str, typer.Option("--month", help="YYYY-MM")],
     db: DB = None,
+    lang: Lang = "vi",
 ) -> None:
     """The month's increase and decrease lists (danh sách tăng/giảm), per paying unit."""
     first = month(month_text)
@@ -68,10 +70,11 @@ def changes(
         rows = monthly_changes(engine, first)
     finally:
         engine.dispose()
-    table = Table("paying unit", "list", "citizen ID", "group", "on", title=f"Increases and decreases, {month_text}")
+    t = table("paying unit", "list", "citizen ID", "group", "on", title="Increases and decreases", lang=lang)
+    t.caption = month_text
     for c in rows:
-        table.add_row(c.payer, c.kind, c.citizen_id, c.group, c.on.isoformat())
-    console().print(table)
+        t.add_row(c.payer, word(c.kind, lang), c.citizen_id, c.group, c.on.isoformat())
+    console().print(t)
 
 
 @app.command("contributions")
@@ -82,6 +85,7 @@ def contributions(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per paying unit on stdout.")] = False,
     db: DB = None,
+    lang: Lang = "vi",
 ) -> None:
     """Contributions due and collected per paying unit for a month: arrears and late payers."""
     first = month(month_text)
@@ -97,8 +101,20 @@ def contributions(
             if status is None or r["status"] == status:
                 print(json.dumps(r, ensure_ascii=False))
         return
-    by_funding = Table("funding", "units", "people", "due", "paid", "outstanding", "rate", "late", "partial", "unpaid",
-                       title=f"Contributions for {month_text} (VND)")  # fmt: skip
+    heads = (
+        "funding",
+        "units",
+        "people",
+        "due",
+        "paid",
+        "outstanding",
+        "rate",
+        "pay.late",
+        "pay.partial",
+        "pay.unpaid",
+    )
+    by_funding = table(*heads, title="Contributions (VND)", lang=lang)
+    by_funding.caption = month_text
     for funding in sorted({r["funding"] for r in rows}):
         mine = [r for r in rows if r["funding"] == funding]
         due, paid = sum(r["total"] for r in mine), sum(r["paid"] for r in mine)
@@ -111,11 +127,12 @@ def contributions(
     owing = sorted((r for r in rows if r["outstanding"] > 0 and (status is None or r["status"] == status)),
                    key=lambda r: -r["outstanding"])[:15]  # fmt: skip
     if owing:
-        table = Table("paying unit", "name", "people", "due", "paid", "outstanding", "status", title="Largest arrears")
+        t = table("paying unit", "name", "people", "due", "paid", "outstanding", "status", title="Largest arrears",
+                  lang=lang)  # fmt: skip
         for r in owing:
-            table.add_row(r["payer"], r["name"] or "", f"{r['people']:,}", f"{r['total']:,}", f"{r['paid']:,}",
-                          f"{r['outstanding']:,}", r["status"])  # fmt: skip
-        out.print(table)
+            t.add_row(r["payer"], r["name"] or "", f"{r['people']:,}", f"{r['total']:,}", f"{r['paid']:,}",
+                      f"{r['outstanding']:,}", word(f"pay.{r['status']}", lang))  # fmt: skip
+        out.print(t)
 
 
 @app.command("check")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from bhyt.cli.common import DB, moment, open_database, settings
-from bhyt.cli.console import console
+from bhyt.cli.console import Lang, console, table, word
 from bhyt.security.audit import entries
 from bhyt.security.purposes import Purpose
 from bhyt.security.roles import Principal, Role
@@ -39,6 +38,7 @@ def audit(
     since: Annotated[str | None, typer.Option(help="From this time (YYYY-MM-DD[THH:MM]).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
     purpose: Annotated[Purpose | None, typer.Option(help="Only for this purpose code.")] = None,
+    lang: Lang = "vi",
 ) -> None:
     """Who read whose data, when and why."""
     start = moment(since, "--since")
@@ -47,9 +47,8 @@ def audit(
         rows = entries(engine, subject, target, start, limit, purpose.value if purpose else None)
     finally:
         engine.dispose()
-    table = Table("at", "subject", "role", "action", "target", "purpose", "outcome", title="Audit log")
+    t = table("at", "subject", "role", "action", "target", "purpose", "outcome", title="Audit log", lang=lang)
     for r in rows:
-        table.add_row(
-            r["at"].isoformat(), r["subject"], r["role"], r["action"], r["target"], r["purpose"], r["outcome"]
-        )
-    console().print(table)
+        t.add_row(r["at"].isoformat(), r["subject"], r["role"], r["action"], r["target"], r["purpose"],
+                  word(r["outcome"], lang))  # fmt: skip
+    console().print(t)
