@@ -13,7 +13,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ColumnElement, Connection, Engine, and_, create_engine, event, insert, or_
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import ColumnElement, Connection, Engine, and_, create_engine, event, insert, or_, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bhyt.settings import DEFAULT_DB_URL
@@ -69,13 +71,33 @@ def make_engine(url: str = DEFAULT_URL) -> Engine:
     return engine
 
 
+# PostgreSQL advisory lock of BHYT's migrations: (this key, a hash of the schema migrated).
+MIGRATION_LOCK = 4750
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+    """Bring the schema to ``revision`` (idempotent), safely when several processes start on a new
+    database at once (two first ``bhyt ingest`` runs, a server and a command): the migration runs in
+    one transaction that holds a lock first — an advisory lock on PostgreSQL (per schema), an
+    exclusive transaction on SQLite — so the others wait, then find the schema up to date."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    if revision == "head":  # up to date already (every start but the first): no lock, readers never wait
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current == ScriptDirectory.from_config(cfg).get_current_head():
+            return
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # pysqlite runs DDL outside any transaction of its own: take SQLite's write lock by hand.
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
+        elif engine.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"), {"key": MIGRATION_LOCK}
+            )
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+        connection.commit()
 
 
 def connect(url: str = DEFAULT_URL) -> Engine:
