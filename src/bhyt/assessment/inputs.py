@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bhyt.claims.ingest import PreparedFile, prepare, prepare_many, reading_pool, tables_of
-from bhyt.claims.records import typed
+from bhyt.claims.records import typed, untyped
 from bhyt.errors import BhytError
 
 MONEY = pa.decimal128(18, 2)
@@ -201,18 +201,21 @@ def read_xml(paths: Sequence[Path], workers: int = 0, lang: str = "vi") -> Batch
         prepared: Iterable[PreparedFile] = (
             pool.map(prepare_many, files, lang) if pool else (prepare(f, lang) for f in files)
         )
-        return _batch_of(prepared)
+        return _batch_of(prepared, lang)
     finally:
         if pool:
             pool.shutdown()
 
 
-def _batch_of(prepared: Iterable[PreparedFile]) -> Batch:
+ENGINE_TABLES = ("XML1", "XML2", "XML3")  # the tables whose values the engine reads
+
+
+def _batch_of(prepared: Iterable[PreparedFile], lang: str = "vi") -> Batch:
     seq = 0
     invalid: list[Invalid] = []
     intake: dict[int, list[tuple[str, str, str, int | None, str]]] = {}
-    rows: dict[str, list[dict[str, str]]] = {"XML1": [], "XML2": [], "XML3": []}
-    keys: dict[str, list[tuple[int, int, str]]] = {"XML1": [], "XML2": [], "XML3": []}
+    rows: dict[str, list[dict[str, str]]] = {name: [] for name in ENGINE_TABLES}
+    keys: dict[str, list[tuple[int, int, str]]] = {name: [] for name in ENGINE_TABLES}
     seen: dict[tuple[str, str], int] = {}
     files: list[str] = []
     for f in prepared:
@@ -240,8 +243,13 @@ def _batch_of(prepared: Iterable[PreparedFile]) -> Batch:
                 continue
             assert f.facility is not None
             assert h.ma_lk is not None
-            occurrence = seen[(f.facility, h.ma_lk)] = seen.get((f.facility, h.ma_lk), 0) + 1
             tables: dict[str, Any] = tables_of(h)
+            refused = _untyped(tables, lang)
+            if refused is not None:  # a value the engine cannot type: that claim is invalid, the run goes on
+                invalid.append(Invalid(seq, f.file, f.facility, h.ma_lk, "value.untyped", refused))
+                seq += 1
+                continue
+            occurrence = seen[(f.facility, h.ma_lk)] = seen.get((f.facility, h.ma_lk), 0) + 1
             for name in rows:
                 for record in tables.get(name, []):
                     rows[name].append(record)
@@ -258,6 +266,19 @@ def _batch_of(prepared: Iterable[PreparedFile]) -> Batch:
     ]
     lines = pa.concat_tables(parts, promote_options="permissive")
     return Batch(canonical(claims, CLAIM_COLUMNS), canonical(lines, LINE_COLUMNS), invalid, intake)
+
+
+def _untyped(tables: dict[str, list[dict[str, str]]], lang: str) -> str | None:
+    """Why a HOSO cannot be assessed as typed values (the first few values that do not type, located),
+    or None when every value types."""
+    found = [(name, *u) for name in ENGINE_TABLES for u in untyped(name, tables.get(name, []))]
+    if not found:
+        return None
+    where = "; ".join(f"{t} row {row} {field}={value[:24]!r}" for t, row, field, value in found[:3])
+    more = f" (+{len(found) - 3})" if len(found) > 3 else ""
+    if lang == "vi":
+        return f"giá trị không đúng kiểu hoặc vượt giới hạn của chuẩn dữ liệu: {where}{more}"
+    return f"not a number or date within the standard's size: {where}{more}"
 
 
 def _with_keys(table: pa.Table, keys: list[tuple[int, int, str]]) -> pa.Table:
