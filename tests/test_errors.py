@@ -38,3 +38,16 @@ def test_codes_name_one_kind_each() -> None:
     by_code: dict[str, str] = {}
     for cls in _all_errors():
         assert by_code.setdefault(cls.code, cls.__name__) == cls.__name__, f"{cls.code} is shared"
+
+
+def test_every_registry_rule_code_is_documented() -> None:
+    """Each code a RegistryRuleError is raised with has its meaning in RULE_CODES (the API's /problems)."""
+    import re
+    from pathlib import Path
+
+    from bhyt.registry.lifecycle import RULE_CODES
+
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(bhyt.__file__).parent.rglob("*.py"))
+    raised = set(re.findall(r'RegistryRuleError\(\s*"(registry\.[a-z_]+)"', source))
+    assert raised
+    assert raised <= set(RULE_CODES), raised - set(RULE_CODES)

@@ -59,7 +59,7 @@ def test_stored_compressed_and_read_back_exactly(engine: Engine, tmp_path: Path)
         assert stored[:4] == MAGIC
         assert len(stored) < len(data)
         assert (size, sha) == (len(data), hashlib.sha256(data).hexdigest())
-        assert all(t is None for (t,) in conn.execute(select(ClaimVersion.tables)))
+        assert all(t == "" for (t,) in conn.execute(select(ClaimVersion.tables)))  # the tables are in tables_zst
     assert original_bytes(engine, "92001", "LK1") == data
     lake = export_lake(engine, tmp_path / "x")
     assert lake["claims"] == 2
@@ -94,3 +94,35 @@ def test_a_claim_takes_at_most_5_kb(db_url: str, tmp_path: Path) -> None:
         engine.dispose()
     assert claims > 500
     assert size / claims <= 5 * 1024, f"{size / claims:,.0f} bytes a claim"
+
+
+def test_a_store_written_before_compression_upgrades_in_place(db_url: str, tmp_path: Path) -> None:
+    """A store at revision 0006 (text tables, plain files) with findings pointing at its versions: the
+    upgrade adds a column, rebuilds nothing, and what it held still reads, exports and deduplicates."""
+    from sqlalchemy import text
+
+    from bhyt.db import make_engine, migrate
+
+    old = make_engine(db_url)
+    migrate(old, "0006")
+    data = envelope(GOOD)
+    tables = '{"XML1":[{"MA_CSKCB":"92001","MA_LK":"LK1","T_BHTT":"100.00"}],"XML2":[]}'
+    with old.begin() as conn:
+        conn.execute(text("insert into original_file values ('f0', 'a.xml', :n, '2025-01-01 00:00:00', :d)"),
+                     {"n": len(data), "d": data})  # fmt: skip
+        conn.execute(text("insert into claim (id, facility, ma_lk, status, current_version, created_at, updated_at) "
+                          "values (1, '92001', 'LK1', 'active', 1, '2025-01-01', '2025-01-01')"))  # fmt: skip
+        conn.execute(text("insert into claim_version (id, claim_id, version, content_sha256, file_sha256, hoso_index, "
+                          "received_at, kind, tables, changes) values (1, 1, 1, 'c0', 'f0', 0, '2025-01-01', "
+                          "'accepted', :t, '{}')"), {"t": tables})  # fmt: skip
+        conn.execute(text("insert into claim_finding (version_id, table_name, row, field, code, message) "
+                          "values (1, 'XML1', null, 'T_BHTT', 'field.format', 'x')"))  # fmt: skip
+    old.dispose()
+    engine = connect(db_url)  # upgrades to head
+    try:
+        assert original_bytes(engine, "92001", "LK1") == data
+        assert export_lake(engine, tmp_path / "x")["claims"] == 1
+        with engine.connect() as conn:
+            assert conn.execute(text("select count(*) from claim_finding")).scalar_one() == 1
+    finally:
+        engine.dispose()

@@ -258,7 +258,10 @@ def test_language_problem_types_and_the_access_log(
     assert line.endswith(" test-admin")
     assert c["card"] not in line  # the query string (a card number) is never logged
 
-    missing = client.get("/registry/people/000000000000", headers=ADMIN)
+    with caplog.at_level(logging.INFO, logger="bhyt.serve"):
+        missing = client.get("/registry/people/000000000000", headers=ADMIN)
+    logged = [r.getMessage() for r in caplog.records if "/registry/people" in r.getMessage()]
+    assert logged[-1].startswith("GET /registry/people/{citizen_id} 404 ")  # the route, never the citizen ID
     assert missing.status_code == 404
     assert missing.json()["type"] == "/problems/http.not_found"
     refused = client.get("/eligibility", params=q, headers={"authorization": "Bearer nonsense"})
@@ -266,7 +269,8 @@ def test_language_problem_types_and_the_access_log(
     assert refused.headers["www-authenticate"] == "Bearer"
     bad = client.get("/eligibility", params=q, headers=ADMIN | {"x-purpose": "curiosity"})
     assert (bad.status_code, bad.json()["type"]) == (400, "/problems/auth.purpose")
-    for code in ("http.not_found", "auth.unauthenticated", "registry.rule", "policy.no_rules", "db.missing"):
+    for code in ("http.not_found", "auth.unauthenticated", "registry.rule", "registry.overlap", "registry.no_rules",
+                 "policy.no_rules", "db.missing"):  # fmt: skip
         doc = client.get(f"/problems/{code}")
         assert doc.status_code == 200, code
         assert doc.json()["code"] == code

@@ -25,7 +25,7 @@ from bhyt.claims.fhir import FhirError
 from bhyt.errors import BhytError, DatabaseError, PolicyInputError, SettingsError
 from bhyt.policy.params import ParameterNotFoundError, ParameterSet, default_parameters
 from bhyt.registry.fhir import FhirInputError
-from bhyt.registry.lifecycle import RegistryRuleError
+from bhyt.registry.lifecycle import RULE_CODES, RegistryRuleError
 from bhyt.registry.service import PersonNotFoundError
 from bhyt.security.audit import AuditLog
 from bhyt.security.purposes import PurposeError
@@ -54,7 +54,7 @@ ANSWERS: dict[type[BhytError], tuple[int, str]] = {
 
 def error_codes() -> dict[str, str]:
     """Every problem code the API can answer with, and what it means (the error's docstring)."""
-    found: dict[str, str] = {code: f"HTTP {status}" for status, code in STATUS_CODES.items()}
+    found: dict[str, str] = {code: f"HTTP {status}" for status, code in STATUS_CODES.items()} | RULE_CODES
     todo: list[type[BhytError]] = [BhytError]
     while todo:
         cls = todo.pop()
@@ -89,12 +89,14 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Method, path, status, time and the token's subject: never a query string or a body (personal data).
+        # Method, route, status, time and the token's subject. The route's template, not the path: a path
+        # holds citizen IDs and card numbers (/registry/people/{citizen_id}); never a query or a body.
         start = time.perf_counter()
         response = await call_next(request)
         who = getattr(request.state, "subject", "-")
         ms = (time.perf_counter() - start) * 1000
-        log.info("%s %s %d %.1fms %s", request.method, request.url.path, response.status_code, ms, who)
+        route = getattr(request.scope.get("route"), "path", "-")
+        log.info("%s %s %d %.1fms %s", request.method, route, response.status_code, ms, who)
         return response
 
     @app.get("/health", tags=["service"], summary="Liveness")

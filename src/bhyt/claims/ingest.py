@@ -239,12 +239,9 @@ def _old_tables(conn: Connection, state: _State) -> dict[str, list[dict[str, str
     return result
 
 
-def stored_tables(packed: bytes | None, text: str | None) -> bytes | str:
+def stored_tables(packed: bytes | None, text: str) -> bytes | str:
     """A version's tables as stored: compressed, or (versions stored before compression) as text."""
-    if packed is not None:
-        return packed
-    assert text is not None
-    return text
+    return packed if packed is not None else text
 
 
 def store_batch(conn: Connection, files: Sequence[PreparedFile], lang: str = "vi",
@@ -307,7 +304,7 @@ def _decide(conn: Connection, f: PreparedFile, h: PreparedHoso, states: dict[tup
     state.version += 1
     state.content, state.tables, state.touched = h.content_sha256, h.tables_zst, True
     row = {"version": state.version, "content_sha256": h.content_sha256, "file_sha256": f.sha256,
-           "hoso_index": h.hoso_index, "kind": status, "tables_zst": h.tables_zst,
+           "hoso_index": h.hoso_index, "kind": status, "tables": "", "tables_zst": h.tables_zst,
            "changes": json.dumps(changes, ensure_ascii=False) if changes else "{}"}  # fmt: skip
     batch.versions.append((state, row, findings))
     return Receipt(f.file, ma_lk, facility, status, findings)

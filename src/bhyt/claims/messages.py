@@ -40,6 +40,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{table}: root element {tag}, the standard has {expected}",
     ),
     "hoso.no_xml1": ("HOSO thiếu bảng XML1", "the HOSO has no XML1"),
+    "hoso.too_many_rows": (
+        "{table} có {rows} dòng, vượt giới hạn {limit} dòng của một bảng: hồ sơ bị từ chối",
+        "{table} holds {rows} rows, over the limit of {limit} rows a table: the HOSO is refused",
+    ),
+    "hoso.too_many_findings": (
+        "hồ sơ có {count} lỗi, vượt giới hạn {limit}: hồ sơ bị từ chối (chỉ liệt kê {limit} lỗi đầu)",
+        "the HOSO has {count} findings, over the limit of {limit}: it is refused (the first {limit} are listed)",
+    ),
+    "table.empty_rows": (
+        "{table} có {rows} dòng trống (không có trường nào): bỏ qua các dòng này",
+        "{table} holds {rows} empty rows (no field at all): they are left out",
+    ),
     "hoso.duplicate_table": ("{table} xuất hiện hai lần trong HOSO", "{table} appears twice in the HOSO"),
     "hoso.no_ma_lk": ("XML1 thiếu MA_LK", "XML1 has no MA_LK"),
     "hoso.ma_lk_size": ("MA_LK dài {size} ký tự, tối đa {limit}", "MA_LK is {size} characters long, at most {limit}"),

@@ -57,9 +57,9 @@ class ClaimVersion(Base):
     hoso_index: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     kind: Mapped[str] = mapped_column(String(12))  # accepted | new_version | withdrawn
-    # JSON: table -> records, by the standard's field names; compressed (bhyt.claims.compression) in ``tables_zst``,
-    # as text in ``tables`` for versions stored before compression
-    tables: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # JSON: table -> records, by the standard's field names; compressed (bhyt.claims.compression) in
+    # ``tables_zst`` (``tables`` then empty), as text in ``tables`` for versions stored before compression
+    tables: Mapped[str] = mapped_column(Text)
     tables_zst: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     changes: Mapped[str] = mapped_column(Text)  # JSON: what differs from the previous version
 

@@ -54,7 +54,7 @@ REJECTING = frozenset({
     "file.too_large", "file.unreadable", "xml.dtd", "xml.syntax", "xml.too_deep", "envelope.root",
     "envelope.facility", "hoso.empty", "hoso.base64", "hoso.too_large", "hoso.encoding", "hoso.xml", "hoso.root",
     "hoso.no_xml1", "hoso.no_ma_lk", "hoso.ma_lk_size", "envelope.facility_format", "claim.withdraw_unknown",
-    "storage.failed", "fhir.invalid",
+    "storage.failed", "fhir.invalid", "hoso.too_many_rows", "hoso.too_many_findings",
 })  # fmt: skip
 _FACILITY = re.compile(r"[0-9A-Za-z]{5}")  # MA_CSKCB is C 5 in the 4750 field table
 MA_LK_SIZE = 100  # the key of a claim; longer cannot be stored
@@ -63,11 +63,15 @@ _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what a file may cost to read."""
+    """Bounds on what a file may cost to read, whatever it holds: its size, each decoded document's,
+    the nesting, the rows of one table and the findings of one HOSO (a HOSO over either is refused with
+    one finding that names the limit), so that memory and the receipt stay bounded."""
 
     max_file_bytes: int = 256 * 2**20
     max_document_bytes: int = 32 * 2**20  # one decoded inner document
     max_depth: int = 24
+    max_rows: int = 20_000  # rows of one table of one HOSO (a year-long stay bills a few thousand lines)
+    max_findings: int = 200  # findings of one HOSO
 
 
 @dataclass(frozen=True)
@@ -335,6 +339,14 @@ def _read_hoso(r: _Reader, files: list[FileHoso], index: int) -> Hoso:
         if tag != root_tag and tag != legacy.ROOTS.get(table):
             hoso.findings.append(r.finding("hoso.root", hoso, table, table=table, tag=tag, expected=root_tag))
             continue
+        if len(records) > r.limits.max_rows:
+            hoso.findings.append(r.finding("hoso.too_many_rows", hoso, table, table=table, rows=len(records),
+                                           limit=r.limits.max_rows))  # fmt: skip
+            continue
+        if table != "XML1" and not all(any(rec.values()) for rec in records):
+            kept = [rec for rec in records if any(rec.values())]  # an empty row says nothing: one finding
+            hoso.findings.append(r.finding("table.empty_rows", hoso, table, table=table, rows=len(records) - len(kept)))
+            records = kept
         hoso.tables[table] = records
         if clean:
             hoso.clean.add(table)
@@ -357,16 +369,22 @@ def _read_hoso(r: _Reader, files: list[FileHoso], index: int) -> Hoso:
         hoso.findings.append(r.finding("layout.4210", hoso, "XML1", None, None, derived=", ".join(derived) or "-"))
     hoso.findings += _check_fields(r, hoso)
     hoso.findings += _check_logic(r, hoso)
+    if len(hoso.findings) > r.limits.max_findings:
+        count = len(hoso.findings)
+        del hoso.findings[r.limits.max_findings :]
+        hoso.findings.append(r.finding("hoso.too_many_findings", hoso, count=count, limit=r.limits.max_findings))
     return hoso
 
 
 def _check_fields(r: _Reader, hoso: Hoso) -> list[Finding]:
     """Unknown fields, sizes and types, required fields, and lines tied to the XML1 MA_LK."""
-    out = []
+    out: list[Finding] = []
     ma_lk = hoso.ma_lk
     for table, rows in hoso.tables.items():
         quick = _required_given(table) if table in hoso.clean else _quick_check(table)
         for i, record in enumerate(rows, start=1):
+            if len(out) > r.limits.max_findings:  # refused whatever the rest holds: stop counting
+                return out
             row = None if table == "XML1" else i
             if not quick(record):
                 out += _field_findings(r, hoso, table, row, record)

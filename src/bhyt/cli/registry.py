@@ -171,9 +171,12 @@ def _apply(db: str | None, operator: str, action: str, citizen_id: str, do: Call
     try:
         done = do(engine)
         audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "allowed")
-    except (RegistryRuleError, ParameterNotFoundError):
+    except RegistryRuleError:
         audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "refused")
         raise
+    except ParameterNotFoundError as exc:  # a date before the rules the registry holds: refused, as the API does
+        audit.record(operator, "admin", action, citizen_id, Purpose.ENROLMENT.value, "refused")
+        raise RegistryRuleError("registry.no_rules", 422, str(exc)) from None
     finally:
         audit.close()  # writes what it holds
         engine.dispose()

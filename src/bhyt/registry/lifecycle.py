@@ -29,6 +29,32 @@ QUARTER_MONTHS = (1, 4, 7, 10)
 CORRECTABLE = ("valid_from", "valid_to", "registered_facility", "living_area", "continuous_since", "five_year_date")
 
 
+# Every rule a change can be refused by (a RegistryRuleError's ``code``), and what it means: the API
+# documents each as a problem type.
+RULE_CODES: dict[str, str] = {
+    "registry.change_window": "the registered facility changes only in the first month of a quarter",
+    "registry.correction_field": "a correction names a field that cannot be corrected",
+    "registry.employer_unexpected": "an employer is given for a group that no employer pays",
+    "registry.employer_unknown": "an employer-funded group with no employer, or one the register does not hold",
+    "registry.facility_not_contracted": "the facility holds no contract with the fund on that date",
+    "registry.facility_unknown": "no facility with that code in the registry",
+    "registry.group_unknown": "a participant group with no funding rule on that date",
+    "registry.income_missing": "a group that contributes on an income is given none",
+    "registry.income_unexpected": "an income is given for a group that contributes on the base salary",
+    "registry.no_card": "the person holds no card to change",
+    "registry.no_current_card": "the person holds no card in force on that date",
+    "registry.no_rules": "no rules of cover in force on that date",
+    "registry.no_such_period": "no card period with that id for the person",
+    "registry.open_ended": "the period is open-ended where an end is needed",
+    "registry.overlap": "the new period overlaps a card period on record",
+    "registry.period_order": "the period ends before it starts",
+    "registry.person_id_range": "a person id outside the range a social insurance number is made from",
+    "registry.person_unknown": "no person with that citizen ID in the registry",
+    "registry.same_facility": "the person is registered at that facility already",
+    "registry.same_group": "the person is insured through that group already",
+}
+
+
 class RegistryRuleError(BhytError, ValueError):
     """A change the registry's rules refuse: ``code`` names the rule, ``status`` the HTTP answer
     (404 unknown person, 409 conflicts with the record, 422 an invalid request)."""
