@@ -26,6 +26,8 @@ class Settings(BaseModel):
     rate_per_second: float = Field(default=200.0, gt=0, description="BHYT_RATE_PER_SECOND: per client")
     rate_burst: int = Field(default=400, ge=1, description="BHYT_RATE_BURST: per client")
     instance: str | None = Field(default=None, max_length=64, description="BHYT_INSTANCE: echoed by /health")
+    max_rows: int = Field(default=20_000, ge=1, description="BHYT_MAX_ROWS: rows of one table of one HOSO")
+    max_findings: int = Field(default=200, ge=1, description="BHYT_MAX_FINDINGS: findings of one HOSO")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **given: object) -> Settings:

@@ -77,3 +77,17 @@ def test_the_450000_empty_row_file_is_bounded(tmp_path: Path) -> None:
     assert elapsed < 30
     assert peak < 1, f"peak {peak:.2f} GiB"
     print(f"450,000 empty rows: {elapsed:.1f} s, peak {peak:.2f} GiB")
+
+
+def test_the_limits_are_settings(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "six.xml"
+    path.write_bytes(envelope(hoso("".join(LINE.format(i=i) for i in range(1, 7)))))
+    env = {**os.environ, "BHYT_MAX_ROWS": "5"}
+    done = subprocess.run([BHYT, "ingest", str(path), "--db", f"sqlite:///{tmp_path / 's.db'}", "--json",
+                           "--lang", "en"], capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 1  # nothing of the file could be received
+    (receipt,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert receipt["findings"][0]["code"] == "hoso.too_many_rows"
+    assert "BHYT_MAX_ROWS" in receipt["findings"][0]["message"]

@@ -22,6 +22,7 @@ from bhyt.api.registry import router as registry_router
 from bhyt.assessment.backends import EngineUnavailableError
 from bhyt.assessment.inputs import InputError
 from bhyt.claims.fhir import FhirError
+from bhyt.claims.parser import Limits
 from bhyt.errors import BhytError, DatabaseError, PolicyInputError, SettingsError
 from bhyt.policy.params import ParameterNotFoundError, ParameterSet, default_parameters
 from bhyt.registry.fhir import FhirInputError
@@ -83,7 +84,8 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
     )
     http.install(app, ANSWERS)
     principal = http.authenticator(settings.secret(), RateLimiter(settings.rate_per_second, settings.rate_burst))
-    app.include_router(claims_router(engine, principal, audit))
+    limits = Limits(max_rows=settings.max_rows, max_findings=settings.max_findings)
+    app.include_router(claims_router(engine, principal, audit, limits))
     app.include_router(registry_router(engine, params or default_parameters(), index, audit, principal))
     codes = error_codes()
 

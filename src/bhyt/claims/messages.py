@@ -41,12 +41,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "hoso.no_xml1": ("HOSO thiếu bảng XML1", "the HOSO has no XML1"),
     "hoso.too_many_rows": (
-        "{table} có {rows} dòng, vượt giới hạn {limit} dòng của một bảng: hồ sơ bị từ chối",
-        "{table} holds {rows} rows, over the limit of {limit} rows a table: the HOSO is refused",
+        "{table} có {rows} dòng, vượt giới hạn {limit} dòng của một bảng (BHYT_MAX_ROWS): hồ sơ bị từ chối",
+        "{table} holds {rows} rows, over the limit of {limit} rows a table (BHYT_MAX_ROWS): the HOSO is refused",
     ),
     "hoso.too_many_findings": (
-        "hồ sơ có {count} lỗi, vượt giới hạn {limit}: hồ sơ bị từ chối (chỉ liệt kê {limit} lỗi đầu)",
-        "the HOSO has {count} findings, over the limit of {limit}: it is refused (the first {limit} are listed)",
+        "hồ sơ có {count} lỗi, vượt giới hạn {limit} (BHYT_MAX_FINDINGS): hồ sơ bị từ chối, liệt kê {limit} lỗi đầu",
+        "the HOSO has {count} findings, over the limit of {limit} (BHYT_MAX_FINDINGS): it is refused, the first "
+        "{limit} listed",
     ),
     "table.empty_rows": (
         "{table} có {rows} dòng trống (không có trường nào): bỏ qua các dòng này",

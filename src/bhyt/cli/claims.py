@@ -17,7 +17,8 @@ from sqlalchemy.exc import OperationalError
 
 from bhyt.claims.ingest import STATUSES, Receipt, ingest_paths, reading_pool
 from bhyt.claims.lake import export_lake
-from bhyt.cli.common import DB, open_database, progress
+from bhyt.claims.parser import Limits
+from bhyt.cli.common import DB, open_database, progress, settings
 from bhyt.cli.console import Lang, console, table, word
 from bhyt.errors import BhytError, DatabaseError
 
@@ -59,9 +60,11 @@ def ingest(
     exist or a database that cannot be used."""
     files = _files(paths)
     err = console(stderr=True)
+    config = settings(db)
+    limits = Limits(max_rows=config.max_rows, max_findings=config.max_findings)
     engine = open_database(db, create=True)
     try:
-        counts, first = run_ingest(engine, files, lang, batch, workers, err, print_json if as_json else None)
+        counts, first = run_ingest(engine, files, lang, batch, workers, err, print_json if as_json else None, limits)
     except OperationalError as exc:
         raise DatabaseError(
             f"the database {engine.url} failed: {exc.orig or exc}; what was acknowledged is stored"
@@ -81,7 +84,8 @@ def print_json(receipt: Receipt) -> None:
 
 
 def run_ingest(engine: Engine, files: list[Path], lang: str, batch: int, workers: int | None, err: Console,
-               on_receipt: Callable[[Receipt], None] | None = None) -> tuple[Counter[str], dict[str, str]]:  # fmt: skip
+               on_receipt: Callable[[Receipt], None] | None = None,
+               limits: Limits | None = None) -> tuple[Counter[str], dict[str, str]]:  # fmt: skip
     """Ingest ``files`` with a progress bar on ``err``: counts by status and the first finding of each."""
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
@@ -91,7 +95,7 @@ def run_ingest(engine: Engine, files: list[Path], lang: str, batch: int, workers
     try:
         with progress(err) as bar:
             task = bar.add_task("ingest (files)", total=len(files))
-            for receipts in ingest_paths(engine, files, lang, pool=pool, batch_claims=batch):
+            for receipts in ingest_paths(engine, files, lang, limits, pool=pool, batch_claims=batch):
                 for r in receipts:
                     counts[r.status] += 1
                     if r.findings and r.status not in first:
