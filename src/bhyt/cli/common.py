@@ -1,7 +1,7 @@
 """What the commands share: the database option and how a database is opened, the parsing of dates,
-months and codes given on the command line (a bad one is a usage error, exit code 2), and one style
-of progress bar. Failures are raised as :class:`~bhyt.errors.BhytError`; ``bhyt.cli.app.main``
-prints them once."""
+months and times given on the command line (a bad one is a usage error, exit code 2), and one style
+of progress bar. Failures are raised as :class:`~bhyt.errors.BhytError`; the root command
+(``bhyt.cli.app``) prints them once."""
 
 from __future__ import annotations
 
@@ -103,16 +103,6 @@ def moment(text: str | None, flag: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{flag} takes YYYY-MM-DD[THH:MM[:SS]], got {text!r}") from None
-
-
-def digits(text: str | None, flag: str, lengths: tuple[int, ...]) -> str | None:
-    """A code of digits (a facility, a province, a citizen ID), kept as a string with its leading zeros."""
-    if text is None:
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) not in lengths:
-        want = " or ".join(str(n) for n in lengths)
-        raise typer.BadParameter(f"{flag} takes a code of {want} digits, got {text!r}")
-    return text
 
 
 def progress(out: Console) -> Progress:
