@@ -278,3 +278,23 @@ def test_language_problem_types_and_the_access_log(
     assert client.get("/problems/nope").status_code == 404
     health = client.get("/health").json()
     assert (health["status"], health["service"]) == ("ok", "bhyt")
+
+
+def test_a_citizen_cannot_tell_which_ids_exist_and_every_denial_is_audited(engine: Engine, nation: Path) -> None:
+    c = _cards(nation)[0]
+    me = bearer(Role.CITIZEN, citizen_id="001099000001")
+    with TestClient(create_app(engine, SETTINGS), raise_server_exceptions=False) as client:
+        known = client.get(f"/registry/people/{c['citizen_id']}", headers=me)
+        unknown = client.get("/registry/people/000000000000", headers=me)
+        assert (known.status_code, unknown.status_code) == (403, 403)  # the same answer: nothing learnt
+        assert known.json()["detail"] == unknown.json()["detail"]
+        odd = client.get("/claims/79001/LK1", headers=bearer(Role.FACILITY, facility="01001") | {"x-purpose": "x y"})
+        assert odd.status_code == 403
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditEntry.action, AuditEntry.target, AuditEntry.purpose, AuditEntry.outcome)
+                            .order_by(AuditEntry.id)).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        ("person.read", c["citizen_id"], "enrolment", "denied"),
+        ("person.read", "000000000000", "enrolment", "denied"),
+        ("claim.read", "79001/LK1", "invalid: x y", "denied"),  # audited though the purpose names none
+    ]

@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine, select
 
-from bhyt.api.http import language, problem, purpose
+from bhyt.api.http import language, problem, purpose, stated_purpose
 from bhyt.claims import fhir
 from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhir
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
@@ -86,7 +86,7 @@ def router(
     @api.get("/claims/{facility}/{ma_lk}", summary="A stored claim: its status, versions and findings")
     def show(who: caller, request: Request, facility: str, ma_lk: str) -> Any:
         allowed = may_read_claim(who, facility)
-        why = purpose(request, Purpose.ASSESSMENT)
+        why = purpose(request, Purpose.ASSESSMENT) if allowed else stated_purpose(request, Purpose.ASSESSMENT)
         audit.record(who.subject, who.role.value, "claim.read", f"{facility}/{ma_lk}", why,
                      "allowed" if allowed else "denied")  # fmt: skip
         if not allowed:

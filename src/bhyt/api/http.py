@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bhyt.errors import BhytError, problem_type
-from bhyt.security.purposes import Purpose, parse_purpose
+from bhyt.security.purposes import Purpose, PurposeError, parse_purpose
 from bhyt.security.ratelimit import RateLimiter
 from bhyt.security.roles import Principal
 from bhyt.security.tokens import TokenError, expiry, verify
@@ -91,6 +91,15 @@ def purpose(request: Request, default: Purpose) -> str:
     """Why the data is read or changed (the X-Purpose header, a purpose code), for the audit log;
     an unknown code raises :class:`PurposeError` (answered 400 where the app is assembled)."""
     return parse_purpose(request.headers.get("x-purpose"), default)
+
+
+def stated_purpose(request: Request, default: Purpose) -> str:
+    """The purpose to record for a refusal: the stated one, or the unknown text marked as such, so that
+    a denied read is audited whatever the header says."""
+    try:
+        return purpose(request, default)
+    except PurposeError:
+        return f"invalid: {' '.join((request.headers.get('x-purpose') or '').split())[:60]}"
 
 
 def language(request: Request, given: str | None = None) -> Literal["vi", "en"]:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from bhyt.api.http import language, problem, purpose
+from bhyt.api.http import language, problem, purpose, stated_purpose
 from bhyt.policy.params import ParameterNotFoundError, ParameterSet
 from bhyt.registry import fhir, lifecycle
 from bhyt.registry.eligibility import Eligibility, today
@@ -141,7 +141,7 @@ def router(
 
     def denied(who: Principal, action: str, target: str, why: str, request: Request,
                default: Purpose = Purpose.ENROLMENT) -> HTTPException:  # fmt: skip
-        audit.record(who.subject, who.role.value, action, target, purpose(request, default), "denied")
+        audit.record(who.subject, who.role.value, action, target, stated_purpose(request, default), "denied")
         return HTTPException(403, f"a {who.role.value} token may not {why}")
 
     def check(who: Principal, request: Request, at: date, card: str | None, citizen_id: str | None,
@@ -198,6 +198,9 @@ def router(
         known_at: Annotated[datetime | None, Query(description="What the record held at this moment")] = None,
         history: Annotated[bool, Query(description="Every row ever recorded, superseded ones too")] = False,
     ) -> Any:
+        if (who.role is Role.CITIZEN and citizen_id != who.citizen_id) or who.role is Role.FACILITY:
+            # refused before the lookup: the answer must not tell a citizen which IDs exist
+            raise denied(who, "person.read", citizen_id, "read this person's record", request)
         record = person_record(engine, citizen_id, known_at, history)
         if record is None:
             audit.record(who.subject, who.role.value, "person.read", citizen_id, purpose(request, _reading(who)),
