@@ -111,3 +111,17 @@ def test_no_input_gives_a_server_error(tmp_path_factory: pytest.TempPathFactory,
         for body in (data, b"<GIAMDINHHS>" + data, b'{"resourceType": "Claim", ' + data):
             assert c.post("/claims", content=body, headers={"content-type": kind}).status_code < 500
     engine.dispose()
+
+
+def test_a_citizen_reads_their_own_claim_and_no_one_elses(client: TestClient) -> None:
+    from bhyt.security.roles import Role
+    from tests.api_support import bearer
+    from tests.claims.test_parser import XML1, inner
+
+    mine = XML1.replace("</TONG_HOP>", "<MA_CCCD>079203001234</MA_CCCD></TONG_HOP>")
+    assert post(client, envelope([("XML1", inner("XML1", mine))]))[0] == 200
+    me, other = bearer(Role.CITIZEN, citizen_id="079203001234"), bearer(Role.CITIZEN, citizen_id="079203009999")
+    assert client.get("/claims/92001/LK1", headers=me).json()["ma_lk"] == "LK1"
+    refused, missing = client.get("/claims/92001/LK1", headers=other), client.get("/claims/92001/NOPE", headers=me)
+    assert (refused.status_code, missing.status_code) == (403, 403)  # another's claim and no claim answer alike
+    assert refused.json()["detail"] == missing.json()["detail"]

@@ -85,7 +85,7 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
     http.install(app, ANSWERS)
     principal = http.authenticator(settings.secret(), RateLimiter(settings.rate_per_second, settings.rate_burst))
     limits = Limits(max_rows=settings.max_rows, max_findings=settings.max_findings)
-    app.include_router(claims_router(engine, principal, audit, limits))
+    app.include_router(claims_router(engine, principal, audit, limits, index.holder))
     app.include_router(registry_router(engine, params or default_parameters(), index, audit, principal))
     codes = error_codes()
 

@@ -14,12 +14,13 @@ from sqlalchemy import Engine, select
 
 from bhyt.api.http import language, problem, purpose, stated_purpose
 from bhyt.claims import fhir
-from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhir
+from bhyt.claims.compression import unpack
+from bhyt.claims.ingest import Receipt, commit_batch, prepare_bytes, prepare_fhir, stored_tables
 from bhyt.claims.models import Claim, ClaimFinding, ClaimVersion
 from bhyt.claims.parser import Limits
 from bhyt.security.audit import AuditLog
 from bhyt.security.purposes import Purpose
-from bhyt.security.roles import Principal, may_read_claim, may_submit_claims
+from bhyt.security.roles import Principal, Role, may_read_claim, may_submit_claims
 
 XML_TYPES = ("application/xml", "text/xml")
 FHIR_TYPES = ("application/fhir+json", "application/json")
@@ -27,11 +28,34 @@ FHIR_JSON = "application/fhir+json"
 
 
 def router(
-    engine: Engine, principal: Callable[..., Awaitable[Principal]], audit: AuditLog, limits: Limits | None = None
+    engine: Engine,
+    principal: Callable[..., Awaitable[Principal]],
+    audit: AuditLog,
+    limits: Limits | None = None,
+    holder: Callable[[str], str | None] = lambda card: None,
 ) -> APIRouter:
     """Claims in (facility staff, for their own facility) and a stored claim out (its facility, the
-    province's assessors, auditors; every read audited)."""
+    province's assessors, the patient, auditors; every read audited). ``holder`` gives the citizen ID
+    that holds a card number in the registry."""
     limits = limits or Limits()
+
+    def patient(facility: str, ma_lk: str) -> str | None:
+        """The citizen ID of a stored claim's patient: the registry's holder of a card it names, else
+        the MA_CCCD it gives; None when there is no such claim."""
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(ClaimVersion.tables_zst, ClaimVersion.tables)
+                .join(Claim, (Claim.id == ClaimVersion.claim_id) & (ClaimVersion.version == Claim.current_version))
+                .where(Claim.facility == facility, Claim.ma_lk == ma_lk)
+            ).first()
+        if row is None:
+            return None
+        head = (orjson.loads(unpack(stored_tables(row[0], row[1]))).get("XML1") or [{}])[0]
+        for card in filter(None, (c.strip() for c in head.get("MA_THE_BHYT", "").split(";"))):
+            if (cid := holder(card)) is not None:
+                return cid
+        return head.get("MA_CCCD") or None
+
     api = APIRouter(tags=["claims"])
     caller = Annotated[Principal, Depends(principal)]
 
@@ -85,12 +109,14 @@ def router(
 
     @api.get("/claims/{facility}/{ma_lk}", summary="A stored claim: its status, versions and findings")
     def show(who: caller, request: Request, facility: str, ma_lk: str) -> Any:
-        allowed = may_read_claim(who, facility)
+        # a citizen's own claim: decided before anything is said of it, so another's claim and no claim
+        # answer alike
+        allowed = may_read_claim(who, facility, patient(facility, ma_lk) if who.role is Role.CITIZEN else None)
         why = purpose(request, Purpose.ASSESSMENT) if allowed else stated_purpose(request, Purpose.ASSESSMENT)
         audit.record(who.subject, who.role.value, "claim.read", f"{facility}/{ma_lk}", why,
                      "allowed" if allowed else "denied")  # fmt: skip
         if not allowed:
-            return problem(403, "Forbidden", f"a {who.role.value} token may not read claims of {facility}")
+            return problem(403, "Forbidden", f"a {who.role.value} token may not read this claim of {facility}")
         with engine.connect() as conn:
             claim = conn.execute(select(Claim.id, Claim.status, Claim.current_version).where(
                 Claim.facility == facility, Claim.ma_lk == ma_lk)).first()  # fmt: skip

@@ -121,6 +121,10 @@ class Index:
             if self._reloading is not None:
                 self._reloading.add(person_id)
 
+    def holder(self, card: str) -> str | None:
+        """The citizen ID holding ``card`` in the registry (None when it holds none)."""
+        return next((p.citizen_id for p in self.current.periods_for_card(card) if p.citizen_id), None)
+
     def reload(self) -> int:
         """Rebuild from the database; the people changed while it was built are taken again after it."""
         with self._lock:
