@@ -36,6 +36,11 @@ def province_codes() -> frozenset[str]:
     return frozenset(provinces())
 
 
+def current_codes() -> frozenset[str]:
+    """The 34 provinces since 2025-07-01 (Resolution 202/2025/QH15)."""
+    return frozenset(p.code_2025 for p in provinces().values())
+
+
 def merged_code(code: str) -> str:
     """The 2025 province a pre-merger province code belongs to.
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bhyt.policy.provinces import current_codes, merged_code, province_codes
+
 
 class Role(StrEnum):
     FACILITY = "facility"
@@ -38,6 +40,23 @@ class Principal:
                  Role.CITIZEN: self.citizen_id}  # fmt: skip
         if self.role in needs and not needs[self.role]:
             raise ValueError(f"a {self.role.value} token needs its {_SCOPE[self.role]}")
+        if self.province is not None and self.province not in current_codes():
+            known = province_codes()
+            hint = f": since 2025-07-01 it is part of {merged_code(self.province)}" if self.province in known else ""
+            raise ValueError(f"province {self.province!r} is not one of the 34 provinces{hint}")
+        if self.facility is not None and not (
+            len(self.facility) == 5
+            and self.facility.isascii()
+            and self.facility.isalnum()
+            and self.facility[:2] in province_codes()
+        ):
+            raise ValueError(
+                f"facility {self.facility!r} is not a facility code (MA_CSKCB: 5 characters, a province's first)"
+            )
+        if self.citizen_id is not None and not (
+            len(self.citizen_id) == 12 and self.citizen_id.isascii() and self.citizen_id.isdigit()
+        ):
+            raise ValueError(f"citizen ID {self.citizen_id!r} is not 12 digits")
 
 
 _SCOPE = {Role.FACILITY: "facility", Role.ASSESSOR: "province", Role.PROVINCE: "province", Role.CITIZEN: "citizen_id"}
@@ -45,8 +64,11 @@ EVERYTHING = (Role.AUDITOR, Role.ADMIN)
 
 
 def facility_province(facility: str) -> str:
-    """A facility code (MA_CSKCB) begins with its province's code."""
-    return facility[:2]
+    """The province a facility is in today: its code (MA_CSKCB) begins with its province's code as it
+    was registered, mapped onto the 34 provinces since 2025-07-01 (74001, registered in Bình Dương, is in
+    79, Ho Chi Minh City)."""
+    prefix = facility[:2]
+    return merged_code(prefix) if prefix in province_codes() else prefix
 
 
 def may_check_card(p: Principal, facility: str | None, person_province: str | None, citizen_id: str | None) -> bool:
