@@ -91,3 +91,14 @@ def test_the_limits_are_settings(tmp_path: Path) -> None:
     (receipt,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert receipt["findings"][0]["code"] == "hoso.too_many_rows"
     assert "BHYT_MAX_ROWS" in receipt["findings"][0]["message"]
+
+
+def test_negative_quantities_prices_and_totals_are_findings() -> None:
+    line = ("<CHI_TIET_THUOC><MA_LK>LK1</MA_LK><STT>1</STT><SO_LUONG>-5</SO_LUONG><DON_GIA>-0.000</DON_GIA>"
+            "<T_BHTT>-100.00</T_BHTT></CHI_TIET_THUOC>")  # fmt: skip
+    head = XML1.replace("<T_BHTT>100.00</T_BHTT>", "<T_BHTT>-100.00</T_BHTT>")
+    xml2 = ROWS.format(rows=line)
+    (h,) = read_envelope(envelope([("XML1", inner("XML1", head)), ("XML2", inner("XML2", xml2))]), "x.xml", "en").hosos
+    negative = [(f.table, f.row, f.field) for f in h.findings if f.code == "field.negative"]
+    assert negative == [("XML1", None, "T_BHTT"), ("XML2", 1, "SO_LUONG"), ("XML2", 1, "T_BHTT")]  # -0.000 is 0
+    assert "no negative value" in next(f.message for f in h.findings if f.code == "field.negative")

@@ -71,6 +71,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.unknown": ("Trường {field} không có trong chuẩn", "field {field} is not in the standard"),
     "field.required": ("Thiếu trường bắt buộc {field}", "required field {field} is empty"),
     "field.format": ("{detail}", "{detail}"),
+    "field.negative": (
+        "{field} = {value}: chuẩn dữ liệu không cho phép số âm",
+        "{field} = {value}: the standard allows no negative value",
+    ),
     "field.timestamp": (
         "{field} = {value!r} không phải thời điểm yyyyMMddHHmm hợp lệ",
         "{field} = {value!r} is not a valid yyyyMMddHHmm time",

@@ -591,6 +591,28 @@ def _bad_times(r: _Reader, hoso: Hoso, table: str, rows: list[dict[str, str]]) -
     return [finding for _, _, finding in sorted(bad, key=itemgetter(0, 1))]
 
 
+@cache
+def _numbers(table: str) -> tuple[str, ...]:
+    """The number fields of a table: amounts, quantities, prices, rates and numeric codes, none of which
+    the standard lets be negative."""
+    return tuple(f.name for f in schema.tables()[table] if f.type == "number")
+
+
+def _negatives(r: _Reader, hoso: Hoso) -> list[Finding]:
+    """A negative quantity, price, amount or rate in XML1-XML3 (the assessment refuses such a line; intake
+    says so where it was sent). One pass of ``startswith`` over the number fields."""
+    out = []
+    for table in ("XML1", "XML2", "XML3"):
+        names = _numbers(table)
+        for i, record in enumerate(hoso.tables.get(table, []), start=1):
+            for name in names:
+                value = record.get(name)
+                if value and value.startswith("-") and value.strip("-0.") != "":
+                    row = None if table == "XML1" else i
+                    out.append(r.finding("field.negative", hoso, table, row, name, field=name, value=value))
+    return out
+
+
 def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
     """Times and dates, the episode's order, lines inside it, the XML1 totals and the card number."""
     out = []
@@ -610,6 +632,7 @@ def _check_logic(r: _Reader, hoso: Hoso) -> list[Finding]:
                     out.append(
                         r.finding("line.outside_episode", hoso, table, i, "NGAY_YL", at=at, start=start, end=end)
                     )
+    out += _negatives(r, hoso)
     sums = _line_sums(hoso.tables)
     for total, line_field, tables in TOTALS:
         stated, summed = head.get(total, ""), sums.get((line_field, tables))
