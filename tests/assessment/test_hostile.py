@@ -116,3 +116,33 @@ def test_typing_never_raises(table: str, data: st.DataObject) -> None:
     got = typed(table, [record]).column(english)[0].as_py()  # never raises
     # typed and untyped agree: a value is null exactly when it is named as not typing
     assert (value != "" and got is None) == bool(untyped(table, [record]))
+
+
+def test_the_lake_path_refuses_them_too(files: list[Path], tmp_path: Path, db_url: str) -> None:
+    """Ingest → export → assess, as make demo runs it: a stored claim holding 1e308 is not exported as a
+    null quantity but refused, and the assessment answers it invalid, saying where."""
+    from bhyt.claims.lake import export_lake
+    from bhyt.db import connect
+    from tests.test_cli import run
+
+    single = next(f for f in files if f.read_bytes().count(b"<HOSO>") == 1)
+    hostile = _with_value(single.read_bytes(), "XML3", "SO_LUONG", "1e308")
+    assert hostile is not None
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "hostile.xml").write_bytes(hostile)
+    for f in files[:10]:
+        if f != single:
+            (tmp_path / "in" / f.name).write_bytes(f.read_bytes())
+    assert run("ingest", str(tmp_path / "in"), "--db", db_url)[0] == 0
+    engine = connect(db_url)
+    try:
+        counts = export_lake(engine, tmp_path / "x")
+    finally:
+        engine.dispose()
+    assert counts["refused"] == 1
+    batch = load([tmp_path / "x" / "lake"], lang="en")
+    rows = list(objects(batch, assess(batch, default_parameters()), "en"))
+    (bad,) = [r for r in rows if r["status"] == "invalid"]
+    assert bad["findings"][0]["rule"] == "value.untyped"
+    assert "XML3 row 1 SO_LUONG='1e308'" in bad["findings"][0]["message"]
+    assert len(rows) == counts["claims"] + 1

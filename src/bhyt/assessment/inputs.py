@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bhyt.claims.ingest import PreparedFile, prepare, prepare_many, reading_pool, tables_of
-from bhyt.claims.records import typed, untyped
+from bhyt.claims.records import ENGINE_TABLES, typed, untyped_claim
 from bhyt.errors import BhytError
 
 MONEY = pa.decimal128(18, 2)
@@ -151,7 +151,7 @@ def load(
         claims, lines = _parquet(lake / "claims"), _parquet(lake / "lines")
         if claims is None or lines is None:
             raise InputError(f"{lake}: the lake has no claims or no lines")
-        batch = Batch(claims, lines)
+        batch = Batch(claims, lines, invalid=_refused(lake, lang))
         synth = root if (root / "catalogue").is_dir() else None
         registry = registry or (synth / "registry" if synth else None)
         catalogue = catalogue or (synth / "catalogue" if synth else None)
@@ -171,6 +171,18 @@ def load(
         wanted = ["code", "level", *(c for c in ("contract_from", "contract_to") if c in schema.names)]
         batch.facilities = pq.read_table(facilities, columns=wanted).combine_chunks()  # one chunk: Spark's memtable
     return batch
+
+
+REFUSED_SEQ = 2**30  # the lake's refused claims come after its claims (seq is stored as a 32-bit integer)
+
+
+def _refused(lake: Path, lang: str) -> list[Invalid]:
+    """The claims export refused (a value that does not type): each answered ``invalid``, saying where."""
+    parts = sorted((lake / "refused").glob("*.parquet"))
+    rows = [r for p in parts for r in pq.read_table(p).to_pylist()]
+    template = UNTYPED.get(lang, UNTYPED["en"])
+    return [Invalid(REFUSED_SEQ + i, str(lake), r["facility"], r["claim_id"], "value.untyped",
+                    template.format(where=r["where"])) for i, r in enumerate(rows)]  # fmt: skip
 
 
 def _lake_of(path: Path) -> Path | None:
@@ -207,9 +219,6 @@ def read_xml(paths: Sequence[Path], workers: int = 0, lang: str = "vi") -> Batch
             pool.shutdown()
 
 
-ENGINE_TABLES = ("XML1", "XML2", "XML3")  # the tables whose values the engine reads
-
-
 def _batch_of(prepared: Iterable[PreparedFile], lang: str = "vi") -> Batch:
     seq = 0
     invalid: list[Invalid] = []
@@ -244,9 +253,10 @@ def _batch_of(prepared: Iterable[PreparedFile], lang: str = "vi") -> Batch:
             assert f.facility is not None
             assert h.ma_lk is not None
             tables: dict[str, Any] = tables_of(h)
-            refused = _untyped(tables, lang)
-            if refused is not None:  # a value the engine cannot type: that claim is invalid, the run goes on
-                invalid.append(Invalid(seq, f.file, f.facility, h.ma_lk, "value.untyped", refused))
+            where = untyped_claim(tables)
+            if where is not None:  # a value the engine cannot type: that claim is invalid, the run goes on
+                message = UNTYPED.get(lang, UNTYPED["en"]).format(where=where)
+                invalid.append(Invalid(seq, f.file, f.facility, h.ma_lk, "value.untyped", message))
                 seq += 1
                 continue
             occurrence = seen[(f.facility, h.ma_lk)] = seen.get((f.facility, h.ma_lk), 0) + 1
@@ -268,17 +278,10 @@ def _batch_of(prepared: Iterable[PreparedFile], lang: str = "vi") -> Batch:
     return Batch(canonical(claims, CLAIM_COLUMNS), canonical(lines, LINE_COLUMNS), invalid, intake)
 
 
-def _untyped(tables: dict[str, list[dict[str, str]]], lang: str) -> str | None:
-    """Why a HOSO cannot be assessed as typed values (the first few values that do not type, located),
-    or None when every value types."""
-    found = [(name, *u) for name in ENGINE_TABLES for u in untyped(name, tables.get(name, []))]
-    if not found:
-        return None
-    where = "; ".join(f"{t} row {row} {field}={value[:24]!r}" for t, row, field, value in found[:3])
-    more = f" (+{len(found) - 3})" if len(found) > 3 else ""
-    if lang == "vi":
-        return f"giá trị không đúng kiểu hoặc vượt giới hạn của chuẩn dữ liệu: {where}{more}"
-    return f"not a number or date within the standard's size: {where}{more}"
+UNTYPED = {
+    "vi": "giá trị không đúng kiểu hoặc vượt giới hạn của chuẩn dữ liệu: {where}",
+    "en": "not a number or date within the standard's size: {where}",
+}
 
 
 def _with_keys(table: pa.Table, keys: list[tuple[int, int, str]]) -> pa.Table:

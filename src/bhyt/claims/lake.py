@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from bhyt.claims.compression import unpack
 from bhyt.claims.ingest import stored_tables
 from bhyt.claims.models import Claim, ClaimVersion
-from bhyt.claims.records import typed
+from bhyt.claims.records import typed, untyped_claim
 
 DATASETS = {"claims": ("XML1",), "lines": ("XML2", "XML3"), "results": ("XML4",), "notes": ("XML5",)}
 
@@ -67,15 +67,35 @@ def _part(rows: list[tuple[str, int, datetime, dict[str, Any]]], tables: tuple[s
     return pa.concat_tables(pieces, promote_options="permissive")
 
 
+REFUSED = "refused"  # claims holding a value that does not type: facility, claim_id, version, where
+REFUSED_SCHEMA = pa.schema([("facility", pa.string()), ("claim_id", pa.string()), ("version", pa.int32()),
+                            ("where", pa.string())])  # fmt: skip
+
+
 def export_lake(engine: Engine, out: Path, part_claims: int = 50_000) -> dict[str, int]:
-    """Write the lake under ``out/lake`` (replacing an earlier export); rows written per dataset."""
-    counts = dict.fromkeys(DATASETS, 0)
-    for name in DATASETS:
+    """Write the lake under ``out/lake`` (replacing an earlier export); rows written per dataset.
+
+    A claim holding a value that does not type (``records.untyped_claim``) is not written as nulls: it
+    goes to ``refused/`` with where, and the assessment answers it ``invalid``."""
+    counts = dict.fromkeys([*DATASETS, REFUSED], 0)
+    for name in counts:
         folder = out / "lake" / name
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("part-*.parquet"):
             old.unlink()
-    for number, rows in enumerate(_current(engine, part_claims)):
+    for number, part in enumerate(_current(engine, part_claims)):
+        rows, refused = [], []
+        for row in part:
+            where = untyped_claim(row[3])
+            if where is None:
+                rows.append(row)
+            else:
+                head = (row[3].get("XML1") or [{}])[0]
+                refused.append({"facility": row[0], "claim_id": head.get("MA_LK"), "version": row[1], "where": where})
+        if refused:
+            pq.write_table(pa.Table.from_pylist(refused, REFUSED_SCHEMA),
+                           out / "lake" / REFUSED / f"part-{number:05d}.parquet")  # fmt: skip
+            counts[REFUSED] += len(refused)
         for name, tables in DATASETS.items():
             data = _part(rows, tables)
             if data is None:

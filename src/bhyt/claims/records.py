@@ -134,6 +134,19 @@ def untyped(table: str, records: Sequence[dict[str, str]]) -> list[tuple[int, st
     return sorted(out)
 
 
+ENGINE_TABLES = ("XML1", "XML2", "XML3")  # the tables whose values the assessment reads
+
+
+def untyped_claim(tables: dict[str, list[dict[str, str]]]) -> str | None:
+    """Where a claim holds values that do not type, as ``XML3 row 2 SO_LUONG='1e308'`` (the first three,
+    then how many more); None when every value of the tables the assessment reads types."""
+    found = [(name, *u) for name in ENGINE_TABLES for u in untyped(name, tables.get(name, []))]
+    if not found:
+        return None
+    where = "; ".join(f"{t} row {row} {field}={value[:24]!r}" for t, row, field, value in found[:3])
+    return where + (f" (+{len(found) - 3})" if len(found) > 3 else "")
+
+
 def typed(table: str, records: Sequence[dict[str, str]]) -> pa.Table:
     """The records of ``table`` (text by the standard's names) as a typed Arrow table with English names."""
     arrays = []
