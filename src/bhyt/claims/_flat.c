@@ -240,26 +240,52 @@ static int rows_below(Cursor *c, const unsigned char *tag, Py_ssize_t tag_len, c
     }
 }
 
-/* An optional BOM and <?xml ...?> declaration (version 1.0, UTF-8): 1 read, 0 outside the subset. */
-static int prolog(Cursor *c) {
-    if (c->end - c->p >= 3 && c->p[0] == 0xEF && c->p[1] == 0xBB && c->p[2] == 0xBF) c->p += 3;
-    if (c->end - c->p >= 5 && memcmp(c->p, "<?xml", 5) == 0) {
-        const unsigned char *q = c->p + 5, *stop = NULL;
-        for (; q + 1 < c->end; q++) {
-            if (*q == '<' || *q == '>' || *q >= 0x80) return 0;
-            if (q[0] == '?' && q[1] == '>') { stop = q; break; }
+/* At q, the text lit (n bytes): advance past it. */
+static int eat(const unsigned char **q, const unsigned char *end, const char *lit) {
+    size_t n = strlen(lit);
+    if ((size_t)(end - *q) < n || memcmp(*q, lit, n) != 0) return 0;
+    *q += n;
+    return 1;
+}
+
+/* At q, ` name=` then a quoted value equal (ASCII case-insensitively when fold) to one of values. */
+static int attribute(const unsigned char **q, const unsigned char *end, const char *name, const char *const *values,
+                     int fold) {
+    const unsigned char *r = *q;
+    if (!eat(&r, end, " ") || !eat(&r, end, name) || !eat(&r, end, "=") || r >= end) return 0;
+    unsigned char quote = *r++;
+    if (quote != '"' && quote != '\'') return 0;
+    for (const char *const *v = values; *v != NULL; v++) {
+        size_t n = strlen(*v);
+        if ((size_t)(end - r) <= n || r[n] != quote) continue;
+        int same = 1;
+        for (size_t i = 0; i < n && same; i++) {
+            unsigned char a = r[i], b = (unsigned char)(*v)[i];
+            if (fold && a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+            same = a == b;
         }
-        if (stop == NULL) return 0;
-        char decl[256];
-        Py_ssize_t n = stop - c->p;
-        if (n >= (Py_ssize_t)sizeof decl) return 0;
-        for (Py_ssize_t i = 0; i < n; i++) decl[i] = (char)((c->p[i] >= 'A' && c->p[i] <= 'Z') ? c->p[i] + 32 : c->p[i]);
-        decl[n] = '\0';
-        if (strstr(decl, "version=\"1.0\"") == NULL && strstr(decl, "version='1.0'") == NULL) return 0;
-        if (strstr(decl, "encoding") != NULL && strstr(decl, "encoding=\"utf-8\"") == NULL &&
-            strstr(decl, "encoding='utf-8'") == NULL) return 0;
-        c->p = stop + 2;
+        if (same) { *q = r + n + 1; return 1; }
     }
+    return 0;
+}
+
+/* An optional BOM and an XML declaration in its plain form: <?xml version="1.0"[ encoding="utf-8"]
+   [ standalone="yes|no"] ?> (either quote, spaces before ?>). 1 read, 0 outside the subset: anything
+   else, even well-formed, is left to lxml, which has the last word. */
+static int prolog(Cursor *c) {
+    static const char *const version[] = {"1.0", NULL}, *const utf8[] = {"utf-8", NULL},
+                             *const standalone[] = {"yes", "no", NULL};
+    if (c->end - c->p >= 3 && c->p[0] == 0xEF && c->p[1] == 0xBB && c->p[2] == 0xBF) c->p += 3;
+    const unsigned char *q = c->p;
+    if (!eat(&q, c->end, "<?xml")) return 1;
+    if (!attribute(&q, c->end, "version", version, 0)) return 0;
+    const unsigned char *r = q;
+    if (attribute(&r, c->end, "encoding", utf8, 1)) q = r;
+    r = q;
+    if (attribute(&r, c->end, "standalone", standalone, 0)) q = r;
+    while (q < c->end && *q == ' ') q++;
+    if (!eat(&q, c->end, "?>")) return 0;
+    c->p = q;
     return 1;
 }
 

@@ -259,7 +259,12 @@ def _read_table(r: _Reader, hoso: Hoso, table: str, data: bytes,
         if fast is None:
             data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        hoso.findings.append(r.finding("hoso.encoding", hoso, table, table=table, reason=str(exc)[:120]))
+        reason = str(exc)
+        try:  # the compiled reader names the byte's place in its value: say it in the document, as lxml's path does
+            data.decode("utf-8")
+        except UnicodeDecodeError as whole:
+            reason = str(whole)
+        hoso.findings.append(r.finding("hoso.encoding", hoso, table, table=table, reason=reason[:120]))
         return None
     if fast is not None:
         return fast
