@@ -3,6 +3,7 @@ log. Here, and only here, each domain's errors are mapped to the HTTP answers th
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
@@ -35,6 +36,7 @@ from bhyt.security.tokens import TokenError
 from bhyt.settings import Settings
 
 log = logging.getLogger("bhyt.serve")
+AUDIT_WAIT_SECONDS = 10.0
 
 # (status, title) of each domain error; the most specific class wins, any other BhytError is a 422.
 ANSWERS: dict[type[BhytError], tuple[int, str]] = {
@@ -56,6 +58,7 @@ ANSWERS: dict[type[BhytError], tuple[int, str]] = {
 def error_codes() -> dict[str, str]:
     """Every problem code the API can answer with, and what it means (the error's docstring)."""
     found: dict[str, str] = {code: f"HTTP {status}" for status, code in STATUS_CODES.items()} | RULE_CODES
+    found["audit.unavailable"] = "the audit log could not be written in time: nothing was answered"
     todo: list[type[BhytError]] = [BhytError]
     while todo:
         cls = todo.pop()
@@ -88,6 +91,19 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
     app.include_router(claims_router(engine, principal, audit, limits, index.holder))
     app.include_router(registry_router(engine, params or default_parameters(), index, audit, principal))
     codes = error_codes()
+
+    @app.middleware("http")
+    async def audited(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Answered only once what it recorded in the audit log is committed: kill -9 loses no entry of an
+        # answered request. (Entries of others queued meanwhile are waited for too: one group commit.)
+        response = await call_next(request)
+        try:
+            await asyncio.wait_for(audit.durable(audit.queued), AUDIT_WAIT_SECONDS)
+        except TimeoutError:  # the log cannot be written: nothing is answered that it does not hold
+            return problem(
+                503, "Audit log unavailable", "the audit log cannot be written; try again", "audit.unavailable"
+            )
+        return response
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
