@@ -26,6 +26,11 @@ class Settings(BaseModel):
     rate_per_second: float = Field(default=200.0, gt=0, description="BHYT_RATE_PER_SECOND: per client")
     rate_burst: int = Field(default=400, ge=1, description="BHYT_RATE_BURST: per client")
     instance: str | None = Field(default=None, max_length=64, description="BHYT_INSTANCE: echoed by /health")
+    audit_durable: bool = Field(
+        default=False,
+        description="BHYT_AUDIT_DURABLE: answer a request only once its audit entries are committed (kill -9 "
+        "loses none); off by default: on SQLite each answer then waits for a commit, a third of the card checks' rate",
+    )
     max_rows: int = Field(default=20_000, ge=1, description="BHYT_MAX_ROWS: rows of one table of one HOSO")
     max_findings: int = Field(default=200, ge=1, description="BHYT_MAX_FINDINGS: findings of one HOSO")
 

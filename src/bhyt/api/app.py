@@ -92,7 +92,6 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
     app.include_router(registry_router(engine, params or default_parameters(), index, audit, principal))
     codes = error_codes()
 
-    @app.middleware("http")
     async def audited(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # Answered only once what it recorded in the audit log is committed: kill -9 loses no entry of an
         # answered request. (Entries of others queued meanwhile are waited for too: one group commit.)
@@ -104,6 +103,9 @@ def create_app(engine: Engine, settings: Settings, params: ParameterSet | None =
                 503, "Audit log unavailable", "the audit log cannot be written; try again", "audit.unavailable"
             )
         return response
+
+    if settings.audit_durable:
+        app.middleware("http")(audited)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
