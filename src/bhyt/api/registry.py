@@ -181,8 +181,9 @@ def router(
         inpatient: Annotated[bool, Query(description="An inpatient stay (route code)")] = False,
     ) -> Any:
         answer = check(who, request, on or today(), card, citizen_id, facility, inpatient)
-        body = orjson.dumps(answer.as_json(language(request)))  # shape: EligibilityOut
-        return Response(body, media_type="application/json", headers={"Content-Language": language(request)})
+        lang = language(request)
+        body = orjson.dumps(answer.as_json(lang))  # shape: EligibilityOut
+        return Response(body, media_type="application/json", headers={"Content-Language": lang})
 
     @api.post("/fhir/CoverageEligibilityRequest", tags=["fhir"],
               summary="FHIR R4 CoverageEligibilityRequest → CoverageEligibilityResponse")  # fmt: skip
