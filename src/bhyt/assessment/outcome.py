@@ -25,6 +25,14 @@ from bhyt.assessment.rules import Needs, Severity
 from bhyt.policy.split import to_dong
 
 STATUSES = ("accepted", "partial", "review", "rejected", "invalid")
+# Each status in Vietnamese and English, for every table and report that shows it.
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "accepted": ("chấp nhận", "accepted"),
+    "partial": ("chấp nhận một phần", "partial"),
+    "review": ("cần giám định", "review"),
+    "rejected": ("từ chối", "rejected"),
+    "invalid": ("không hợp lệ", "invalid"),
+}
 # Columns of the engine's claims written beside each decision in claims.parquet.
 VISIT_COLUMNS = (
     "seq", "period", "card_group", "citizen_id", "birth_date", "sex", "registered_facility", "facility_level",

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bhyt.assessment.outcome import STATUS_NAMES
+
 PIPED_WIDTH = 240
 
 Lang = Annotated[
@@ -23,15 +25,10 @@ Lang = Annotated[
 
 
 # key: (Vietnamese, English). Statuses of intake receipts and assessed claims, and table headings.
-WORDS: dict[str, tuple[str, str]] = {
-    "accepted": ("chấp nhận", "accepted"),
+WORDS: dict[str, tuple[str, str]] = STATUS_NAMES | {
     "duplicate": ("trùng", "duplicate"),
     "new_version": ("phiên bản mới", "new version"),
     "withdrawn": ("rút hồ sơ", "withdrawn"),
-    "rejected": ("từ chối", "rejected"),
-    "partial": ("chấp nhận một phần", "partial"),
-    "review": ("cần giám định", "review"),
-    "invalid": ("không hợp lệ", "invalid"),
     "status": ("trạng thái", "status"),
     "first finding": ("lỗi đầu tiên", "first finding"),
     "HOSO": ("hồ sơ", "HOSO"),

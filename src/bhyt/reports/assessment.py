@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from bhyt.assessment.catalogue import BY_CODE
-from bhyt.assessment.outcome import STATUSES, largest_reductions
+from bhyt.assessment.outcome import STATUS_NAMES, STATUSES, largest_reductions
 from bhyt.reports.charts import Lang, bars, page, table
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -44,13 +44,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "scenario": ("kịch bản", "scenario"),
     "difference": ("chênh lệch", "difference"),
 }
-STATUS: dict[str, tuple[str, str]] = {
-    "accepted": ("chấp nhận", "accepted"),
-    "partial": ("chấp nhận một phần", "partial"),
-    "review": ("cần giám định", "review"),
-    "rejected": ("từ chối", "rejected"),
-    "invalid": ("không hợp lệ", "invalid"),
-}
 
 
 def _t(key: str, lang: Lang) -> str:
@@ -72,7 +65,9 @@ def render(rows: list[dict[str, Any]], facilities: list[dict[str, Any]], by_rule
     assessed = sum(r["assessed_fund"] for r in rows)
     worst = largest_reductions(facilities, 15)
     vnd = _t("vnd", lang)
-    status_items = [(STATUS.get(s, (s, s))[0 if lang == "vi" else 1], statuses[s]) for s in STATUSES if statuses[s]]
+    status_items = [
+        (STATUS_NAMES.get(s, (s, s))[0 if lang == "vi" else 1], statuses[s]) for s in STATUSES if statuses[s]
+    ]
     totals = _t("totals", lang).format(n=len(rows), claimed=claimed, assessed=assessed, cut=claimed - assessed)
     parts = [
         f"<p>{_t('source', lang)}: {escape(source)}</p>",
